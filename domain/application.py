@@ -1,0 +1,200 @@
+"""The command side: trustpath's `eventsourcing` Application.
+
+Every public method is one command of DOMAIN.md: load the engagement, let it check its
+rules and trigger its event, save, return a `Receipt` with the position reached in the
+notification log. The library is the event store and the unit of work; nothing is wrapped
+around it.
+
+Idempotency: a command sent with an idempotency key is fingerprinted (an HMAC of the
+command's name and arguments, so even a short confidential text cannot be guessed from
+it); the key and fingerprint are stored in the event itself, in the same atomic save. A
+re-sent command finds its key in the engagement's history and gets the first receipt back;
+the same key with another command is refused. Keys are scoped to one engagement; opening
+derives the engagement id from the key.
+
+Concurrency: a stale save raises the library's IntegrityError; a command depends only on
+the engagement's current state, so it reloads and retries once, then reports
+`ConcurrentUpdateError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain import errors
+from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
+from domain.engagement import Engagement
+from domain.keystore import SQLKeyStore
+from domain.positions import position_of
+from domain.state import Command
+from domain.values import Actor
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command returns: where the engagement and the log now stand."""
+
+    engagement_id: UUID
+    position: int
+    version: int
+    item_id: str = ""
+    replayed: bool = False
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-able copy of a command argument, for fingerprints."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return value
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class CommandSide(Application[UUID]):
+    """Loading, saving, idempotency and retries shared by every command."""
+
+    name = "trustpath"
+    snapshotting_intervals = {Engagement: 100}
+    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        master_key: MasterKey,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.vault = Vault(master_key, SQLKeyStore(self.recorder.datastore))  # type: ignore[attr-defined]
+        self.on_saved: list[Callable[[int], None]] = []
+        """Called with the position reached after every save (e.g. in-process projections)."""
+        self._hmac_key = hashlib.sha256(b"trustpath-idempotency|" + master_key.id.encode()).digest()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SealedAsDict())
+        transcoder.register(DateAsISO())
+
+    def engagement(self, engagement_id: UUID) -> Engagement:
+        try:
+            found: object = self.repository.get(engagement_id)
+        except AggregateNotFoundError:
+            raise errors.EngagementNotFoundError(f"no engagement {engagement_id}") from None
+        if not isinstance(found, Engagement):
+            raise errors.EngagementNotFoundError(f"no engagement {engagement_id}")
+        return found
+
+    def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
+        """A new item's id: derived from the idempotency key, so a retry gets the same id."""
+        if key:
+            return str(uuid5(NAMESPACE, f"{engagement_id}|{kind}|{key}"))
+        return str(uuid4())
+
+    def command(
+        self,
+        cmd_name: str,
+        engagement_id: UUID,
+        actor: Actor,
+        occurred_at: datetime,
+        key: str,
+        args: dict[str, Any],
+        run: Callable[[Engagement, Command], object],
+        item_id: str = "",
+    ) -> Receipt:
+        cmd = Command(actor, occurred_at, self.clock(), key, self.fingerprint(cmd_name, args))
+        for attempt in (1, 2):
+            engagement = self.engagement(engagement_id)
+            done = self._replay(engagement, cmd, item_id)
+            if done is not None:
+                return done
+            run(engagement, cmd)
+            try:
+                return self._save(engagement, item_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise errors.ConcurrentUpdateError(
+                        "the engagement changed while this command ran; retry"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def open_command(self, cmd: Command, make: Callable[[UUID], Engagement]) -> Receipt:
+        engagement_id = (
+            uuid5(NAMESPACE, f"open|{cmd.idempotency_key}") if cmd.idempotency_key else uuid4()
+        )
+        if cmd.idempotency_key:
+            try:
+                done = self._replay(self.engagement(engagement_id), cmd, "")
+            except errors.EngagementNotFoundError:
+                done = None
+            if done is not None:
+                return done
+        engagement = make(engagement_id)
+        try:
+            return self._save(engagement, "")
+        except IntegrityError:
+            done = self._replay(self.engagement(engagement_id), cmd, "")
+            if done is None:  # pragma: no cover - a uuid5 collision
+                raise errors.ConcurrentUpdateError("engagement id collision; retry") from None
+            return done
+
+    def fingerprint(self, cmd_name: str, args: dict[str, Any]) -> str:
+        canonical = json.dumps({"command": cmd_name, "args": args}, sort_keys=True, default=str)
+        return hmac.new(self._hmac_key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def sealer(self, engagement_id: UUID) -> Callable[[str, str, str], Sealed]:
+        def seal(protagonist_id: str, field: str, plaintext: str) -> Sealed:
+            return self.vault.seal(plaintext, Place(str(engagement_id), protagonist_id, field))
+
+        return seal
+
+    def _replay(self, engagement: Engagement, cmd: Command, item_id: str) -> Receipt | None:
+        handled = (
+            engagement.handled_commands.get(cmd.idempotency_key) if cmd.idempotency_key else None
+        )
+        if handled is None:
+            return None
+        fingerprint, version = handled
+        if fingerprint != cmd.fingerprint:
+            raise errors.IdempotencyKeyReusedError(
+                f"idempotency key {cmd.idempotency_key!r} was used for a different command"
+            )
+        position = position_of(self.recorder, engagement.id, version)
+        return Receipt(engagement.id, position, version, item_id, replayed=True)
+
+    def _save(self, engagement: Engagement, item_id: str) -> Receipt:
+        return Receipt(engagement.id, self.save_and_notify(engagement), engagement.version, item_id)
+
+    def save_and_notify(self, *aggregates: Any) -> int:
+        """Save atomically, tell the `on_saved` listeners, return the position reached."""
+        recordings = self.save(*aggregates)
+        position = max(r.notification.id for r in recordings)
+        for listener in self.on_saved:
+            listener(position)
+        return position

@@ -1,0 +1,59 @@
+"""Audit records: every read of confidential content, every refusal, every disclosure.
+
+Each record is its own tiny aggregate (one event, version 1), so recording a read never
+contends with the engagement's commands and never grows the engagement's history. The
+ledger and the access-log projections follow them through the notification log like any
+other event. A record names what was read, never what it said.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+class AuditRecord(Aggregate):
+    """One fact of the audit trail about an engagement."""
+
+    class Recorded(Aggregate.Created):
+        engagement_id: UUID
+        principal_id: str
+        role: str
+        occurred_at: datetime
+
+    def __init__(
+        self, engagement_id: UUID, principal_id: str, role: str, occurred_at: datetime
+    ) -> None:
+        self.engagement_id = engagement_id
+        self.principal_id = principal_id
+        self.role = role
+        self.occurred_at = occurred_at
+
+
+class ContentAccessed(AuditRecord.Recorded):
+    """Written before confidential content is returned; if it cannot be written, nothing is."""
+
+    protagonist_id: str
+    item: str
+    space: str
+    purpose: str
+    rule: str
+
+
+class AccessDenied(AuditRecord.Recorded):
+    """A refused attempt to read or do something; recorded too."""
+
+    protagonist_id: str
+    item: str
+    reason: str
+
+
+class DisclosureMade(AuditRecord.Recorded):
+    """A report or export that left the system: to whom, on what basis."""
+
+    recipient: str
+    basis: str
+    description: str
+    item: str

@@ -1,0 +1,201 @@
+"""Confidential content: sealed inside events with a data key per protagonist.
+
+    plaintext ──AES-256-GCM(data key, AD = engagement|protagonist|field)──▶ Sealed
+    data key  ──AES key wrap (RFC 3394) under the master key──▶ key store row
+    erasure   ──destroys the key store row──▶ Sealed content reads back as ERASED
+
+A `Sealed` value records the key id, the nonce, the ciphertext and the plaintext's length
+(the length may be shown, the text never). The associated data binds a ciphertext to the
+place it was written for, so a ciphertext moved to another field or protagonist does not
+open. Decryption is only done by `Vault.open`, which the read path calls after the access
+has been authorised and recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from eventsourcing.persistence import Transcoding
+
+ALGORITHM: Final = "A256GCM"
+ERASED: Final = "[erased]"
+"""What erased content reads back as: an explicit marker, never ciphertext or an error."""
+
+
+class MasterKeyError(Exception):
+    """The master key is missing, malformed, or does not match the key store."""
+
+
+class CorruptContentError(Exception):
+    """A ciphertext failed authentication: it was altered or moved to another place."""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An encrypted field as stored inside an event."""
+
+    key_id: str
+    nonce: str
+    ciphertext: str
+    length: int
+    alg: str = ALGORITHM
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kid": self.key_id,
+            "nonce": self.nonce,
+            "ct": self.ciphertext,
+            "len": self.length,
+            "alg": self.alg,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sealed:
+        return cls(data["kid"], data["nonce"], data["ct"], int(data["len"]), data["alg"])
+
+
+class SealedAsDict(Transcoding):
+    """Stores a Sealed value as a small JSON object."""
+
+    type = Sealed
+    name = "sealed"
+
+    def encode(self, obj: Sealed) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> Sealed:
+        return Sealed.from_dict(data)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a sealed field lives; it becomes the associated data."""
+
+    engagement_id: str
+    protagonist_id: str
+    field: str
+
+    def associated_data(self) -> bytes:
+        return f"trustpath/v1|{self.engagement_id}|{self.protagonist_id}|{self.field}".encode()
+
+
+class KeyStore(Protocol):
+    """A table of data keys wrapped by the master key."""
+
+    def put_if_absent(self, key_id: str, wrapped: bytes, master_key_id: str) -> None: ...
+
+    def get(self, key_id: str) -> tuple[bytes, str] | None: ...
+
+    def destroy(self, key_id: str) -> None: ...
+
+    def master_key_ids(self) -> set[str]: ...
+
+
+class MasterKey:
+    """The key-encryption key, loaded from configuration, never stored in the database."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise MasterKeyError("the master key must be 32 bytes (base64 in its file)")
+        self._key = key
+        self.id = hashlib.sha256(b"trustpath-master-key-id|" + key).hexdigest()[:16]
+
+    @classmethod
+    def generate(cls) -> MasterKey:
+        return cls(AESGCM.generate_key(bit_length=256))
+
+    @classmethod
+    def from_text(cls, text: str) -> MasterKey:
+        try:
+            return cls(base64.b64decode(text.strip(), validate=True))
+        except ValueError:
+            raise MasterKeyError("the master key file must hold 32 bytes in base64") from None
+
+    def as_text(self) -> str:
+        return base64.b64encode(self._key).decode()
+
+    def wrap(self, data_key: bytes) -> bytes:
+        return aes_key_wrap(self._key, data_key)
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        try:
+            return aes_key_unwrap(self._key, wrapped)
+        except InvalidUnwrap:
+            raise MasterKeyError("a data key does not unwrap: wrong master key") from None
+
+
+def key_id_for(protagonist_id: str) -> str:
+    """The data key id of a protagonist: one key per protagonist, for their whole history."""
+    return f"dk-{protagonist_id}"
+
+
+class Vault:
+    """Seals and opens confidential fields with per-protagonist data keys."""
+
+    def __init__(self, master_key: MasterKey, keys: KeyStore) -> None:
+        self._master = master_key
+        self._keys = keys
+        self._sealing_keys: dict[str, bytes] = {}
+        foreign = keys.master_key_ids() - {master_key.id}
+        if foreign:
+            raise MasterKeyError(
+                "the key store holds data keys wrapped by another master key; "
+                "check TRUSTPATH_MASTER_KEY_FILE"
+            )
+
+    def seal(self, plaintext: str, place: Place) -> Sealed:
+        key_id = key_id_for(place.protagonist_id)
+        nonce = os.urandom(12)
+        data = AESGCM(self._sealing_key(key_id)).encrypt(
+            nonce, plaintext.encode(), place.associated_data()
+        )
+        return Sealed(key_id, _b64(nonce), _b64(data), len(plaintext))
+
+    def open(self, sealed: Sealed, place: Place) -> str:
+        """Return the plaintext, or ERASED if the protagonist's key was destroyed."""
+        row = self._keys.get(sealed.key_id)
+        if row is None:
+            return ERASED
+        wrapped, _ = row
+        key = self._master.unwrap(wrapped)
+        try:
+            plain = AESGCM(key).decrypt(
+                base64.b64decode(sealed.nonce),
+                base64.b64decode(sealed.ciphertext),
+                place.associated_data(),
+            )
+        except InvalidTag:
+            raise CorruptContentError(f"sealed content at {place.field} failed to open") from None
+        return plain.decode()
+
+    def destroy(self, protagonist_id: str) -> None:
+        """Crypto-shred: the protagonist's data key is gone, in this process and in the store."""
+        key_id = key_id_for(protagonist_id)
+        self._sealing_keys.pop(key_id, None)
+        self._keys.destroy(key_id)
+
+    def _sealing_key(self, key_id: str) -> bytes:
+        # Sealing may use a cached key: the aggregate refuses new content after erasure.
+        # Opening never does, so a key destroyed by another process is never used to read.
+        key = self._sealing_keys.get(key_id)
+        if key is None:
+            self._keys.put_if_absent(
+                key_id, self._master.wrap(AESGCM.generate_key(bit_length=256)), self._master.id
+            )
+            row = self._keys.get(key_id)
+            if row is None:
+                raise MasterKeyError(f"data key {key_id} was destroyed")
+            key = self._master.unwrap(row[0])
+            self._sealing_keys[key_id] = key
+        return key
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

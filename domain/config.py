@@ -1,0 +1,109 @@
+"""Configuration: which store, which master key; and building the application from it.
+
+    TRUSTPATH_DATABASE_URL     sqlite:///var/trustpath.db (default) | postgresql://user[:pw]@host[:port]/db
+    TRUSTPATH_MASTER_KEY_FILE  a file holding the 32-byte master key in base64
+    TRUSTPATH_ENV              "embedded" (default with SQLite) or "production"
+
+With the embedded default a missing master key file is generated under ./var/ and the
+operator is told so; a production configuration (PostgreSQL, or TRUSTPATH_ENV=production)
+without a master key file refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from domain.ciphers import MasterKey, MasterKeyError
+
+if TYPE_CHECKING:
+    from domain.trustpath import Trustpath
+
+Say = Callable[[str], None]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/trustpath.db"
+DEFAULT_KEY_FILE = "var/master.key"
+
+
+class ConfigurationError(Exception):
+    """The configuration is missing or malformed; trustpath cannot start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    master_key_file: str = ""
+    production: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        url = env.get("TRUSTPATH_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        production = env.get("TRUSTPATH_ENV", "").strip() == "production" or url.startswith(
+            "postgres"
+        )
+        return cls(url, env.get("TRUSTPATH_MASTER_KEY_FILE", "").strip(), production)
+
+
+def store_env(database_url: str) -> dict[str, str]:
+    """The eventsourcing environment for a TRUSTPATH_DATABASE_URL."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = database_url[len("sqlite:///") :] if database_url.startswith("sqlite:///") else ""
+        if not path:
+            raise ConfigurationError(f"malformed SQLite URL {database_url!r} (sqlite:///PATH)")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigurationError(f"malformed PostgreSQL URL {database_url!r}")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+        }
+    raise ConfigurationError(
+        f"unsupported TRUSTPATH_DATABASE_URL {database_url!r}: use sqlite:/// or postgresql://"
+    )
+
+
+def load_master_key(settings: Settings, say: Say | None = None) -> MasterKey:
+    """Read the master key; generate one only for the embedded default."""
+    path = Path(settings.master_key_file or DEFAULT_KEY_FILE)
+    if path.exists():
+        try:
+            return MasterKey.from_text(path.read_text())
+        except MasterKeyError as error:
+            raise ConfigurationError(f"{path}: {error}") from None
+    if settings.production or settings.master_key_file:
+        raise ConfigurationError(
+            f"no master key at {path}: set TRUSTPATH_MASTER_KEY_FILE to an existing key file "
+            "(a production configuration never generates one)"
+        )
+    key = MasterKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(key.as_text() + "\n")
+    if say is not None:
+        say(f"generated a new master key at {path} (embedded default; keep it safe)")
+    return key
+
+
+def build_app(settings: Settings | None = None, say: Say | None = None) -> Trustpath:
+    """The Trustpath application for these settings."""
+    from domain.trustpath import Trustpath
+
+    settings = settings or Settings.from_environ()
+    env = store_env(settings.database_url)
+    return Trustpath(env, master_key=load_master_key(settings, say))

@@ -1,0 +1,41 @@
+"""The base of every engagement event: who did it, when it happened, which command.
+
+Every event carries the one authenticated `actor`, the client's `occurred_at`, and the
+idempotency key and fingerprint of the command that produced it (empty when the client
+sent no key), so that re-sending a command can be answered from the stored history, also
+after a restart. The store's own timestamp is the library's `timestamp`.
+
+Subclasses implement `evolve`, which only changes state: it runs again on every replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+if TYPE_CHECKING:
+    from domain.engagement import Engagement
+
+
+class EngagementEvent(Aggregate.Event):
+    """Something that happened in an engagement."""
+
+    actor: dict[str, str]
+    occurred_at: datetime
+    idempotency_key: str
+    fingerprint: str
+
+    def apply(self, aggregate: Any) -> None:
+        engagement: Engagement = aggregate
+        self.evolve(engagement)
+        engagement.last_activity = self.occurred_at
+        if self.idempotency_key:
+            engagement.handled_commands[self.idempotency_key] = [
+                self.fingerprint,
+                self.originator_version,
+            ]
+
+    def evolve(self, engagement: Engagement) -> None:
+        """Change the engagement's state; nothing else."""

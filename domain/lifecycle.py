@@ -1,0 +1,159 @@
+"""The engagement's lifecycle after it opens: pause, resume, termination, the end, follow-ups.
+
+Rules enforced here:
+- pause, resume, complete and close early are the practice admin's;
+- termination can be requested by any party (a protagonist, a coach, the sponsor) and is
+  never refused while the engagement is open;
+- completion needs the policy's minimums; otherwise the only way out is closing early,
+  with a reason;
+- a follow-up (months later: did trust last?) is held by a coach once the engagement ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import errors
+from domain.events import EngagementEvent
+from domain.state import Command, EngagementState
+from domain.values import Role, require_text
+
+
+class EngagementPaused(EngagementEvent):
+    reason: str
+
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.paused = True
+
+
+class EngagementResumed(EngagementEvent):
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.paused = False
+
+
+class TerminationRequested(EngagementEvent):
+    requested_by_role: str
+    reason: str
+
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.termination_requested = True
+
+
+class EngagementCompleted(EngagementEvent):
+    individual_sessions: int
+    relationship_sessions: int
+    challenges_explored: list[str]
+
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.ended = "completed"
+
+
+class EngagementClosedEarly(EngagementEvent):
+    reason: str
+    minimums_met: bool
+
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.ended = "closed"
+
+
+class FollowUpHeld(EngagementEvent):
+    months_after: int
+    trust_lasted: bool
+    shared_notes: str
+
+    def evolve(self, engagement: EngagementState) -> None:
+        engagement.follow_ups += 1
+
+
+class LifecycleCommands(EngagementState):
+    """Commands that move the engagement through its lifecycle."""
+
+    def minimums_missing(self) -> list[str]:
+        """What the policy still requires before completion (empty when met)."""
+        policy = self.the_policy()
+        missing = []
+        sessions = [p["sessions"] for p in self.protagonists.values()]
+        if policy.per_protagonist:
+            if not sessions or min(sessions) < policy.min_individual_sessions:
+                missing.append(f"{policy.min_individual_sessions} individual sessions each")
+        elif sum(sessions) < policy.min_individual_sessions:
+            missing.append(
+                f"{policy.min_individual_sessions} individual sessions ({sum(sessions)} held)"
+            )
+        for challenge in policy.relationship_challenges:
+            if challenge not in self.challenges_explored:
+                missing.append(f"a relationship session on {challenge}")
+        return missing
+
+    def pause(self, cmd: Command, *, reason: str) -> None:
+        self.require_role(cmd, Role.ADMIN)
+        self.require_running()
+        self.trigger(EngagementPaused, cmd, reason=require_text(reason, "reason"))
+
+    def resume(self, cmd: Command) -> None:
+        self.require_role(cmd, Role.ADMIN)
+        self.require_open()
+        if not self.paused:
+            raise errors.EngagementNotPausedError("the engagement is not paused")
+        self.trigger(EngagementResumed, cmd)
+
+    def request_termination(self, cmd: Command, *, reason: str) -> None:
+        if not self._is_party(cmd):
+            raise errors.ActionNotAllowedError(
+                "termination is requested by a party: a protagonist, a coach or the sponsor"
+            )
+        if self.ended:
+            raise errors.EngagementEndedError(f"the engagement is already {self.ended}")
+        self.trigger(
+            TerminationRequested, cmd, requested_by_role=cmd.actor.role, reason=reason.strip()
+        )
+
+    def complete(self, cmd: Command) -> None:
+        self.require_role(cmd, Role.ADMIN)
+        self.require_open()
+        missing = self.minimums_missing()
+        if missing:
+            raise errors.MinimumsNotMetError("missing: " + "; ".join(missing))
+        self.trigger(
+            EngagementCompleted,
+            cmd,
+            individual_sessions=len(self.individual_sessions),
+            relationship_sessions=len(self.relationship_sessions),
+            challenges_explored=list(self.challenges_explored),
+        )
+
+    def close_early(self, cmd: Command, *, reason: str) -> None:
+        self.require_role(cmd, Role.ADMIN)
+        if self.ended:
+            raise errors.EngagementEndedError(f"the engagement is already {self.ended}")
+        self.trigger(
+            EngagementClosedEarly,
+            cmd,
+            reason=require_text(reason, "reason"),
+            minimums_met=not self.minimums_missing(),
+        )
+
+    def hold_follow_up(
+        self, cmd: Command, *, months_after: int, trust_lasted: bool, shared_notes: str
+    ) -> None:
+        self.require_engagement_coach(cmd)
+        if not self.ended:
+            raise errors.FollowUpBeforeEndError("the engagement has not ended yet")
+        if not 0 < months_after <= 60:
+            raise errors.InvalidValueError("months_after must be between 1 and 60")
+        self.trigger(
+            FollowUpHeld,
+            cmd,
+            months_after=months_after,
+            trust_lasted=bool(trust_lasted),
+            shared_notes=require_text(shared_notes, "shared notes"),
+        )
+
+    def _is_party(self, cmd: Command) -> bool:
+        actor = cmd.actor
+        parties: dict[str, Any] = {
+            Role.PROTAGONIST: set(self.protagonists),
+            Role.COACH: self.coach_ids(),
+            Role.SPONSOR: {self.sponsor},
+        }
+        return actor.id in parties.get(actor.role, set())

@@ -1,0 +1,167 @@
+"""The engagement's state and the checks every command shares.
+
+`EngagementState` holds what the rules need to know (plain dicts and lists, so that a
+snapshot is plain JSON) and the guards the command modules call before triggering an
+event. The commands themselves live in one module per part of the method:
+`lifecycle`, `individual_space`, `relationship_space`, `commitments`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain import errors
+from domain.values import Actor, Phase, Policy, Role
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+CLOCK_SKEW = timedelta(seconds=60)
+"""How far in the future a client's `occurred_at` may be: clocks differ a little."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """What every command carries besides its own arguments."""
+
+    actor: Actor
+    occurred_at: datetime
+    now: datetime
+    idempotency_key: str = ""
+    fingerprint: str = ""
+
+    def event_fields(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor.as_dict(),
+            "occurred_at": self.occurred_at,
+            "idempotency_key": self.idempotency_key,
+            "fingerprint": self.fingerprint,
+        }
+
+
+class EngagementState:
+    """State of an engagement and the guards shared by its commands."""
+
+    if TYPE_CHECKING:  # provided by eventsourcing's Aggregate at run time
+        id: UUID
+        version: int
+
+        def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
+
+    title: str
+    organisation: str
+    sponsor: str
+    policy: dict[str, Any]
+    opened_at: datetime
+    last_activity: datetime
+    agreement: dict[str, Any] | None
+    protagonists: dict[str, dict[str, Any]]
+    individual_sessions: dict[str, str]
+    relationship_sessions: dict[str, str]
+    challenges_explored: list[str]
+    presence_setbacks: int
+    commitments: dict[str, dict[str, Any]]
+    paused: bool
+    termination_requested: bool
+    ended: str
+    follow_ups: int
+    handled_commands: dict[str, list[Any]]
+    content_index: dict[str, list[Any]]
+
+    # -- derived ------------------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        if self.ended:
+            return Phase(self.ended)
+        if self.termination_requested:
+            return Phase.TERMINATION_REQUESTED
+        if self.paused:
+            return Phase.PAUSED
+        if self.relationship_sessions:
+            return Phase.RELATIONSHIP
+        if self.individual_sessions:
+            return Phase.INDIVIDUAL
+        return Phase.CONTRACTING
+
+    def the_policy(self) -> Policy:
+        return Policy.from_dict(self.policy)
+
+    def coach_ids(self) -> set[str]:
+        return {p["coach_id"] for p in self.protagonists.values() if p["coach_id"]}
+
+    def trigger(self, event_class: type[Any], cmd: Command, **fields: Any) -> None:
+        self.check_time(cmd)
+        self.trigger_event(event_class, **cmd.event_fields(), **fields)
+
+    # -- guards -------------------------------------------------------------------------
+
+    def check_time(self, cmd: Command) -> None:
+        at = cmd.occurred_at
+        if at.tzinfo is None:
+            raise errors.InvalidValueError("occurred_at must carry a time zone")
+        if at > cmd.now + CLOCK_SKEW:
+            raise errors.OccurredInFutureError(f"occurred_at {at.isoformat()} is in the future")
+        if at < self.opened_at:
+            raise errors.OccurredBeforeOpeningError(
+                f"occurred_at {at.isoformat()} is before the engagement opened "
+                f"({self.opened_at.isoformat()})"
+            )
+
+    def protagonist(self, protagonist_id: str) -> dict[str, Any]:
+        try:
+            return self.protagonists[protagonist_id]
+        except KeyError:
+            raise errors.ProtagonistNotFoundError(
+                f"no protagonist {protagonist_id!r} in this engagement"
+            ) from None
+
+    def require_role(self, cmd: Command, *roles: Role) -> None:
+        if cmd.actor.role not in roles:
+            allowed = " or ".join(roles)
+            raise errors.ActionNotAllowedError(f"only {allowed} may do this")
+
+    def require_engagement_coach(self, cmd: Command) -> None:
+        self.require_role(cmd, Role.COACH)
+        if cmd.actor.id not in self.coach_ids():
+            raise errors.ActionNotAllowedError("only a coach of this engagement may do this")
+
+    def require_own_coach(self, cmd: Command, protagonist_id: str) -> None:
+        self.require_role(cmd, Role.COACH)
+        if self.protagonist(protagonist_id)["coach_id"] != cmd.actor.id:
+            raise errors.NotTheProtagonistsCoachError(
+                f"coach {cmd.actor.id!r} is not the coach of protagonist {protagonist_id!r}"
+            )
+
+    def require_open(self) -> None:
+        if self.ended or self.termination_requested:
+            raise errors.EngagementEndedError(f"the engagement is {self.phase.value}")
+
+    def require_running(self) -> None:
+        self.require_open()
+        if self.paused:
+            raise errors.EngagementPausedError("the engagement is paused")
+
+    def require_session_allowed(self, protagonist_ids: list[str]) -> None:
+        self.require_running()
+        if self.agreement is None:
+            raise errors.AgreementNotSignedError("sign the coaching agreement first")
+        for protagonist_id in protagonist_ids:
+            if not self.protagonist(protagonist_id)["consents"].get("coaching"):
+                raise errors.ConsentNotGivenError(
+                    f"protagonist {protagonist_id!r} has not consented to coaching"
+                )
+
+    def require_content_allowed(self, protagonist_id: str) -> None:
+        if self.protagonist(protagonist_id)["erased"]:
+            raise errors.ContentErasedError(
+                f"protagonist {protagonist_id!r} was erased; no new confidential content"
+            )
+
+    def require_new_id(self, item_id: str, existing: dict[str, Any], what: str) -> None:
+        if not item_id.strip():
+            raise errors.InvalidValueError(f"{what} id must not be empty")
+        if item_id in existing:
+            raise errors.InvalidValueError(f"{what} id {item_id!r} is already used")

@@ -1,0 +1,396 @@
+"""The trustpath application: every command, and the one read path for confidential content.
+
+`Trustpath` is what the CLI, the API and the tests construct (see `domain.config`).
+Commands of the lifecycle and parties are in `domain.commands`; those of the two spaces
+and of commitments are here, with `read_content`, the only place that decrypts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from domain import errors
+from domain.access import Decision, Parties, Resource, ResourceKind, decide
+from domain.application import Receipt, json_safe
+from domain.audit import AccessDenied, AuditRecord, ContentAccessed
+from domain.ciphers import ERASED, Place, Sealed
+from domain.commands import Commands
+from domain.engagement import Engagement
+from domain.individual_space import intention_field, notes_field
+from domain.values import Actor, Space, require_text
+
+
+@dataclass(frozen=True)
+class Content:
+    """Confidential content as returned to an authorised reader, after the read was recorded."""
+
+    field: str
+    protagonist_id: str
+    text: str
+    erased: bool
+    access_position: int
+
+
+class Trustpath(Commands):
+    """trustpath's command side and its recorded read path."""
+
+    # -- individual space -----------------------------------------------------------------
+
+    def hold_individual_session(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        protagonist_id: str,
+        duration_minutes: int,
+        challenges: list[str],
+        notes: str | None = None,
+        key: str = "",
+    ) -> Receipt:
+        sid = self.item_id(eid, key, "individual_session")
+        return self._sealed_do(
+            "hold_individual_session",
+            eid,
+            actor,
+            at,
+            key,
+            sid,
+            session_id=sid,
+            protagonist_id=protagonist_id,
+            duration_minutes=duration_minutes,
+            challenges=challenges,
+            notes=notes,
+        )
+
+    def declare_intention(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        protagonist_id: str,
+        text: str,
+        key: str = "",
+    ) -> Receipt:
+        return self._sealed_do(
+            "declare_intention", eid, actor, at, key, protagonist_id=protagonist_id, text=text
+        )
+
+    def share_intention(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        protagonist_id: str,
+        shared_text: str,
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "share_intention",
+            eid,
+            actor,
+            at,
+            key,
+            protagonist_id=protagonist_id,
+            shared_text=shared_text,
+        )
+
+    def assess_trust(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        protagonist_id: str,
+        toward_id: str,
+        challenge: str,
+        score: int,
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "assess_trust",
+            eid,
+            actor,
+            at,
+            key,
+            protagonist_id=protagonist_id,
+            toward_id=toward_id,
+            challenge=challenge,
+            score=score,
+        )
+
+    # -- relationship space ---------------------------------------------------------------
+
+    def hold_relationship_session(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        challenge: str,
+        present: list[str],
+        duration_minutes: int,
+        shared_notes: str,
+        made_explicit: list[str] | None = None,
+        decisions: list[str] | None = None,
+        key: str = "",
+    ) -> Receipt:
+        sid = self.item_id(eid, key, "relationship_session")
+        return self._do(
+            "hold_relationship_session",
+            eid,
+            actor,
+            at,
+            key,
+            sid,
+            session_id=sid,
+            challenge=challenge,
+            present=present,
+            duration_minutes=duration_minutes,
+            shared_notes=shared_notes,
+            made_explicit=made_explicit or [],
+            decisions=decisions or [],
+        )
+
+    def record_presence_setback(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        challenge: str,
+        present: list[str],
+        note: str = "",
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "record_presence_setback",
+            eid,
+            actor,
+            at,
+            key,
+            challenge=challenge,
+            present=present,
+            note=note,
+        )
+
+    # -- commitments ----------------------------------------------------------------------
+
+    def make_commitment(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        session_id: str,
+        owners: list[str],
+        to_whom: list[str],
+        what: str,
+        due_on: date,
+        challenge: str,
+        key: str = "",
+    ) -> Receipt:
+        cid = self.item_id(eid, key, "commitment")
+        return self._do(
+            "make_commitment",
+            eid,
+            actor,
+            at,
+            key,
+            cid,
+            commitment_id=cid,
+            session_id=session_id,
+            owners=owners,
+            to_whom=to_whom,
+            what=what,
+            due_on=due_on,
+            challenge=challenge,
+        )
+
+    def honour_commitment(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        commitment_id: str,
+        evidence: str,
+        assessed_by: str = "coach",
+        assessors: list[str] | None = None,
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "honour_commitment",
+            eid,
+            actor,
+            at,
+            key,
+            commitment_id=commitment_id,
+            evidence=evidence,
+            assessed_by=assessed_by,
+            assessors=assessors or [],
+        )
+
+    def break_commitment(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        commitment_id: str,
+        reason: str,
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "break_commitment", eid, actor, at, key, commitment_id=commitment_id, reason=reason
+        )
+
+    def withdraw_commitment(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        commitment_id: str,
+        reason: str,
+        key: str = "",
+    ) -> Receipt:
+        return self._do(
+            "withdraw_commitment", eid, actor, at, key, commitment_id=commitment_id, reason=reason
+        )
+
+    def renegotiate_commitment(
+        self,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        *,
+        commitment_id: str,
+        owners: list[str],
+        to_whom: list[str],
+        what: str,
+        due_on: date,
+        reason: str,
+        key: str = "",
+    ) -> Receipt:
+        cid = self.item_id(eid, key, "commitment")
+        return self._do(
+            "renegotiate_commitment",
+            eid,
+            actor,
+            at,
+            key,
+            cid,
+            commitment_id=commitment_id,
+            new_commitment_id=cid,
+            owners=owners,
+            to_whom=to_whom,
+            what=what,
+            due_on=due_on,
+            reason=reason,
+        )
+
+    # -- the recorded read path -----------------------------------------------------------
+
+    def parties(self, engagement: Engagement) -> Parties:
+        allowed = bool(
+            engagement.agreement and engagement.agreement["sponsor_may_be_told"]
+        ) and all(p["consents"].get("sponsor_reporting") for p in engagement.protagonists.values())
+        return Parties(
+            coach_of={pid: p["coach_id"] for pid, p in engagement.protagonists.items()},
+            sponsor=engagement.sponsor,
+            sponsor_detail_allowed=allowed,
+        )
+
+    def authorise(self, eid: UUID, reader: Actor, resource: Resource, item: str) -> Decision:
+        """Decide, and record the refusal if it is one (raises ActionNotAllowedError)."""
+        decision = decide(reader, self.parties(self.engagement(eid)), resource)
+        if not decision.allowed:
+            self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
+            raise errors.ActionNotAllowedError(f"not allowed to read {item}")
+        return decision
+
+    def read_content(self, eid: UUID, reader: Actor, field: str, purpose: str) -> Content:
+        """Authorise, record the access, and only then decrypt one confidential field."""
+        purpose = require_text(purpose, "purpose")
+        engagement = self.engagement(eid)
+        try:
+            protagonist_id, version = engagement.content_index[field]
+        except KeyError:
+            raise errors.NotFoundError(f"no confidential content at {field!r}") from None
+        resource = Resource(ResourceKind.INDIVIDUAL_CONTENT, protagonist_id)
+        decision = self.authorise(eid, reader, resource, field)
+        access = ContentAccessed
+        record = AuditRecord._create(
+            access,
+            engagement_id=eid,
+            principal_id=reader.id,
+            role=reader.role,
+            occurred_at=self.clock(),
+            protagonist_id=protagonist_id,
+            item=field,
+            space=Space.INDIVIDUAL.value,
+            purpose=purpose,
+            rule=decision.rule,
+        )
+        position = self.save_and_notify(record)
+        text = self.vault.open(
+            self._sealed_at(eid, version, field), Place(str(eid), protagonist_id, field)
+        )
+        return Content(field, protagonist_id, text, text == ERASED, position)
+
+    def record_denial(
+        self, eid: UUID, reader: Actor, protagonist_id: str, item: str, why: str
+    ) -> int:
+        record = AuditRecord._create(
+            AccessDenied,
+            engagement_id=eid,
+            principal_id=reader.id,
+            role=reader.role,
+            occurred_at=self.clock(),
+            protagonist_id=protagonist_id,
+            item=item,
+            reason=why,
+        )
+        return self.save_and_notify(record)
+
+    def session_notes_field(self, session_id: str) -> str:
+        return notes_field(session_id)
+
+    def intention_field(self, eid: UUID, protagonist_id: str, version: int | None = None) -> str:
+        current = self.engagement(eid).protagonist(protagonist_id)["intention_version"]
+        if not current:
+            raise errors.IntentionNotFoundError(f"{protagonist_id!r} has declared no intention")
+        return intention_field(protagonist_id, version or current)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _sealed_do(
+        self,
+        cmd_name: str,
+        eid: UUID,
+        actor: Actor,
+        at: datetime,
+        key: str,
+        item_id: str = "",
+        **args: object,
+    ) -> Receipt:
+        seal = self.sealer(eid)
+
+        def run(engagement: Engagement, cmd: object) -> object:
+            return getattr(engagement, cmd_name)(cmd, seal, **args)
+
+        fingerprint_args = {k: json_safe(v) for k, v in args.items()}
+        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id)
+
+    def _sealed_at(self, eid: UUID, version: int, field: str) -> Sealed:
+        (event,) = self.events.get(eid, gt=version - 1, lte=version)
+        for name in ("notes", "intention"):
+            value = getattr(event, name, None)
+            if isinstance(value, Sealed):
+                return value
+        raise errors.NotFoundError(f"no sealed content at {field!r}")  # pragma: no cover

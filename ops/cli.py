@@ -1,0 +1,59 @@
+"""The `trustpath` command line: wiring, serving, demo, and operations.
+
+Every command has --help, shows progress on long work, and exits non-zero with a
+one-line reason on failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+
+from domain.config import ConfigurationError, Settings, build_app
+from domain.errors import TrustpathError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into a one-line reason and a non-zero exit."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigurationError, TrustpathError, OSError) as error:
+            err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="trustpath")
+def main() -> None:
+    """trustpath: the event-sourced backend of trust-crisis coaching engagements.
+
+    Configuration comes from the environment: TRUSTPATH_DATABASE_URL (default
+    sqlite:///var/trustpath.db) and TRUSTPATH_MASTER_KEY_FILE.
+    """
+
+
+@main.command()
+@fails_cleanly
+def demo() -> None:
+    """Play a realistic engagement into the configured store and print its summary."""
+    from ops.demo import play
+    from ops.summary import print_summary
+
+    app = build_app(Settings.from_environ(), say=lambda m: err_console.print(m))
+    with console.status("playing the demo engagement..."):
+        run = play(app)
+    print_summary(app, run.engagement_id, console)
+    app.close()
