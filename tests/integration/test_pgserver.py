@@ -7,7 +7,7 @@ import pytest
 
 from ops import pgserver
 
-pytest_plugins = ["tests.pg_fixture"]
+
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
