@@ -110,9 +110,10 @@ def _individual_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
             challenges=challenges,
             notes=notes,
         )
-    for label, other, score in (("cfo", "coo", 3), ("coo", "cfo", 2)):
-        _assess(app, run, coach[label], label, other, "presence", score, clock)
-        _assess(app, run, coach[label], label, other, "confrontation", score - 1, clock)
+    baseline = {"presence": 3, "confrontation": 2, "commitment": 3, "responsibility": 2}
+    for label, other, shift in (("cfo", "coo", 0), ("coo", "cfo", -1)):
+        for challenge, score in (*baseline.items(), ("recognition", 1 - shift)):
+            _assess(app, run, coach[label], label, other, challenge, score + shift, clock)
     intentions = {
         "cfo": ("I want to work with Omar without fearing ambushes.", "To work together openly."),
         "coo": ("I want Claire to trust my hiring plans.", "To rebuild a working trust."),
