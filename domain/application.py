@@ -6,7 +6,7 @@ notification log. The library is the event store and the unit of work; nothing i
 around it.
 
 Idempotency: a command sent with an idempotency key is fingerprinted (an HMAC of the
-command's name and arguments, so even a short confidential text cannot be guessed from
+command's name, arguments and actor, so even a short confidential text cannot be guessed from
 it); the key and fingerprint are stored in the event itself, in the same atomic save. A
 re-sent command finds its key in the engagement's history and gets the first receipt back;
 the same key with another command is refused. Keys are scoped to one engagement; opening
@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,6 +42,10 @@ from domain.state import Command
 from domain.values import Actor
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
+Guard = Callable[["Engagement"], None]
+_EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(
+    "expected", default=(None, None)
+)
 Clock = Callable[[], datetime]
 
 
@@ -74,6 +80,16 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def _check_expected(engagement: Engagement) -> None:
+    expected, guard = _EXPECTED.get()
+    if guard is not None:
+        guard(engagement)
+    if expected is not None and engagement.version != expected:
+        raise errors.VersionMismatchError(
+            f"the engagement is at version {engagement.version}, not {expected}"
+        )
 
 
 class CommandSide(Application[UUID]):
@@ -111,6 +127,21 @@ class CommandSide(Application[UUID]):
             raise errors.EngagementNotFoundError(f"no engagement {engagement_id}")
         return found
 
+    @contextmanager
+    def expecting(self, version: int | None, guard: Guard | None = None) -> Iterator[None]:
+        """Run commands only on this version of the engagement (the API's If-Match), and
+        only if `guard(engagement)` does not raise (the API's visibility check).
+
+        Checked on the engagement the command loaded, retries included, so a command never
+        lands on a version the client did not see; a re-sent command (same idempotency key)
+        still replays.
+        """
+        token = _EXPECTED.set((version, guard))
+        try:
+            yield
+        finally:
+            _EXPECTED.reset(token)
+
     def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
         """A new item's id: derived from the idempotency key, so a retry gets the same id."""
         if key:
@@ -128,12 +159,14 @@ class CommandSide(Application[UUID]):
         run: Callable[[Engagement, Command], object],
         item_id: str = "",
     ) -> Receipt:
-        cmd = Command(actor, occurred_at, self.clock(), key, self.fingerprint(cmd_name, args))
+        fingerprint = self.fingerprint(cmd_name, args, actor)
+        cmd = Command(actor, occurred_at, self.clock(), key, fingerprint)
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
             done = self._replay(engagement, cmd, item_id)
             if done is not None:
                 return done
+            _check_expected(engagement)
             run(engagement, cmd)
             try:
                 return self._save(engagement, item_id)
@@ -164,8 +197,12 @@ class CommandSide(Application[UUID]):
                 raise errors.ConcurrentUpdateError("engagement id collision; retry") from None
             return done
 
-    def fingerprint(self, cmd_name: str, args: dict[str, Any]) -> str:
-        canonical = json.dumps({"command": cmd_name, "args": args}, sort_keys=True, default=str)
+    def fingerprint(self, cmd_name: str, args: dict[str, Any], actor: Actor | None = None) -> str:
+        """The command's HMAC; the actor is part of it, so another actor's key is refused."""
+        body: dict[str, Any] = {"command": cmd_name, "args": args}
+        if actor is not None:
+            body["actor"] = actor.as_dict()
+        canonical = json.dumps(body, sort_keys=True, default=str)
         return hmac.new(self._hmac_key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
 
     def sealer(self, engagement_id: UUID) -> Callable[[str, str, str], Sealed]:

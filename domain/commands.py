@@ -45,7 +45,7 @@ class Commands(CommandSide):
             "policy": json_safe(the_policy.as_dict()),
         }
         cmd = Command(
-            actor, occurred_at, self.clock(), key, self.fingerprint("open_engagement", args)
+            actor, occurred_at, self.clock(), key, self.fingerprint("open_engagement", args, actor)
         )
         return self.open_command(
             cmd,

@@ -12,6 +12,7 @@ problem's title, and the class name is the problem's type.
     │   └── SessionNotFoundError, CommitmentNotFoundError, IntentionNotFoundError
     ├── ActionNotAllowedError        this actor may not do this (403)
     ├── ConcurrentUpdateError        reload and retry (409)
+    │   └── VersionMismatchError     not at the version the client expected (412)
     └── RuleBrokenError              the method forbids it now (409, type = the rule)
         └── AgreementNotSignedError, ConsentNotGivenError, ... (see below)
 """
@@ -88,6 +89,10 @@ class ActionNotAllowedError(TrustpathError, PermissionError):
 
 class ConcurrentUpdateError(TrustpathError):
     """The engagement changed since it was read; reload and retry."""
+
+
+class VersionMismatchError(ConcurrentUpdateError):
+    """The engagement is not at the version the client expected (If-Match)."""
 
 
 # -- rules of the method ----------------------------------------------------------------

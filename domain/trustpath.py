@@ -306,24 +306,41 @@ class Trustpath(Commands):
             sponsor_detail_allowed=allowed,
         )
 
-    def authorise(self, eid: UUID, reader: Actor, resource: Resource, item: str) -> Decision:
+    def authorise(
+        self,
+        eid: UUID,
+        reader: Actor,
+        resource: Resource,
+        item: str,
+        engagement: Engagement | None = None,
+    ) -> Decision:
         """Decide, and record the refusal if it is one (raises ActionNotAllowedError)."""
-        decision = decide(reader, self.parties(self.engagement(eid)), resource)
+        decision = decide(reader, self.parties(engagement or self.engagement(eid)), resource)
         if not decision.allowed:
             self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
             raise errors.ActionNotAllowedError(f"not allowed to read {item}")
         return decision
 
-    def read_content(self, eid: UUID, reader: Actor, field: str, purpose: str) -> Content:
-        """Authorise, record the access, and only then decrypt one confidential field."""
+    def read_content(
+        self,
+        eid: UUID,
+        reader: Actor,
+        field: str,
+        purpose: str,
+        engagement: Engagement | None = None,
+    ) -> Content:
+        """Authorise, record the access, and only then decrypt one confidential field.
+
+        `engagement`, when the caller has just loaded it (to name the field), saves a load.
+        """
         purpose = require_text(purpose, "purpose")
-        engagement = self.engagement(eid)
+        engagement = engagement or self.engagement(eid)
         try:
             protagonist_id, version = engagement.content_index[field]
         except KeyError:
             raise errors.NotFoundError(f"no confidential content at {field!r}") from None
         resource = Resource(ResourceKind.INDIVIDUAL_CONTENT, protagonist_id)
-        decision = self.authorise(eid, reader, resource, field)
+        decision = self.authorise(eid, reader, resource, field, engagement)
         access = ContentAccessed
         record = AuditRecord._create(
             access,

@@ -1,10 +1,10 @@
 """Shared fixtures: real stores (a SQLite file, a throwaway PostgreSQL server), the app.
 
-    sqlite_url   a fresh SQLite file under tmp_path
-    pg_url       a fresh database on the session's PostgreSQL server (tests/pg_fixture.py)
-    store_url    parametrised over both: the persistence contract runs on each
-    app          a Trustpath application on `store_url` with a fresh master key
-    master_key   the master key used by `app`
+sqlite_url   a fresh SQLite file under tmp_path
+pg_url       a fresh database on the session's PostgreSQL server (tests/pg_fixture.py)
+store_url    parametrised over both: the persistence contract runs on each
+app          a Trustpath application on `store_url` with a fresh master key
+master_key   the master key used by `app`
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ import pytest
 
 from ops import pgserver
 
-
-
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 

@@ -1,0 +1,335 @@
+"""Random sequences of commands for the Hypothesis properties (SQLite and PostgreSQL).
+
+A `Step` names a command and picks every argument from a small pool of valid and invalid
+values (the right actor or a wrong one, an enrolled protagonist or an unknown one, a good
+time or one in the future or before the opening, text or blank text, scores and durations
+in and out of range). `SequenceRun` sends the steps through the real application, each
+with its own idempotency key, and checks the first law on the way: a command is either
+accepted or refused with a `TrustpathError`, and a refusal records nothing. The other
+laws (reloading, re-sending) are checked by the tests on what the run kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from hypothesis import strategies as st
+
+from domain.application import Receipt
+from domain.errors import TrustpathError
+from domain.trustpath import Trustpath
+from domain.values import Actor, Challenge
+from tests.unit.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
+
+COMMANDS = (
+    "sign_agreement",
+    "enrol_protagonist",
+    "assign_coach",
+    "reassign_coach",
+    "give_consent",
+    "withdraw_consent",
+    "hold_individual_session",
+    "declare_intention",
+    "share_intention",
+    "assess_trust",
+    "hold_relationship_session",
+    "record_presence_setback",
+    "make_commitment",
+    "honour_commitment",
+    "break_commitment",
+    "withdraw_commitment",
+    "renegotiate_commitment",
+    "pause",
+    "resume",
+    "request_termination",
+    "complete",
+    "close_early",
+    "hold_follow_up",
+    "execute_erasure",
+)
+ENDINGS = ("request_termination", "complete", "close_early", "execute_erasure")
+"""Commands that end what can happen next; drawn less often so sequences go deep."""
+COMMAND_POOL = tuple(
+    c for c in COMMANDS for _ in range(1 if c in ENDINGS else 4 if c == "pause" else 8)
+)
+ACTORS = ("right",) * 30 + ("admin", "coach-a", "coach-b", "p1", "sponsor", "auditor")
+TEXTS = ("Plain words.",) * 20 + ("", "  ")
+NUMBERS = (3, 5, 10, 60) * 5 + (-1, 0, 11, 481)
+WHEN = ("ok",) * 30 + ("future", "before")
+CHALLENGES = ("due",) * 12 + (*(c.value for c in Challenge), "trust")
+"""`due` is the relational challenge due next (or the last one), so sessions can go on."""
+SCOPES = ("coaching", "sponsor_reporting", "recording", "bogus")
+COACH_IDS = ("coach-a", "coach-b", "coach-c")
+STAGES = ("opened", "contracted", "at_gate", "with_commitment", "with_commitment")
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str
+    actor: str
+    target: int
+    other: int
+    text: str
+    challenge: str
+    number: int
+    when: str
+    ref: int
+
+
+steps = st.builds(
+    Step,
+    command=st.sampled_from(COMMAND_POOL),
+    actor=st.sampled_from(ACTORS),
+    target=st.sampled_from((0, 1) * 6 + (2, 3)),
+    other=st.sampled_from((0, 1, 2) * 4 + (3,)),
+    text=st.sampled_from(TEXTS),
+    challenge=st.sampled_from(CHALLENGES),
+    number=st.sampled_from(NUMBERS),
+    when=st.sampled_from(WHEN),
+    ref=st.integers(0, 3),
+)
+
+
+@dataclass
+class Accepted:
+    """An accepted command, kept so that it can be sent again with its key."""
+
+    send: Callable[[], Receipt]
+    receipt: Receipt
+
+
+@dataclass
+class SequenceRun:
+    """Sends steps to one engagement and remembers what was accepted."""
+
+    builder: EngagementBuilder
+    accepted: list[Accepted] = field(default_factory=list)
+    commitments: list[str] = field(default_factory=list)
+    refusals: int = 0
+
+    @classmethod
+    def start(cls, app: Trustpath, stage: str) -> SequenceRun:
+        builder = EngagementBuilder(app)
+        run = cls(builder)
+        if stage == "contracted":
+            builder.contracted()
+        elif stage == "at_gate":
+            builder.at_gate()
+        elif stage == "with_commitment":
+            run.commitments.append(builder.with_commitment())
+        return run
+
+    @property
+    def app(self) -> Trustpath:
+        return self.builder.app
+
+    def play(self, step: Step) -> None:
+        """Send one step: accepted, or refused with a TrustpathError and nothing recorded."""
+        send = self.command(step)
+        before = recorded(self.app, self.builder.eid)
+        try:
+            receipt = send()
+        except TrustpathError:
+            assert recorded(self.app, self.builder.eid) == before, f"{step} recorded something"
+            self.refusals += 1
+            return
+        self.accepted.append(Accepted(send, receipt))
+        self._remember(step.command, receipt)
+
+    def command(self, step: Step) -> Callable[[], Receipt]:
+        b = self.builder
+        target = self._pid(step.target)
+        other = self._pid(step.target + 1 if step.other < 3 else 3)
+        step = replace(step, challenge=self._challenge(step.challenge))
+        args = _ARGUMENTS[step.command](self, step, target, other)
+        actor = self._actor(step, target)
+        at = self._when(step.when)
+        method = getattr(self.app, step.command)
+        key = f"{step.command}-{uuid4().hex}"
+        return lambda: method(b.eid, actor, at, key=key, **args)
+
+    # -- resolution of the step's choices ----------------------------------------------
+
+    def _pid(self, index: int) -> str:
+        """Index 3 is an unknown protagonist; the others wrap around those enrolled."""
+        protagonists = self.builder.protagonists
+        if index == 3 or not protagonists:
+            return "unknown-protagonist"
+        return protagonists[index % len(protagonists)]
+
+    def _challenge(self, challenge: str) -> str:
+        if challenge != "due":
+            return challenge
+        engagement = self.builder.engagement()
+        return engagement.next_challenge() or engagement.challenges_explored[-1]
+
+    def _actor(self, step: Step, target: str) -> Actor:
+        if step.actor != "right":
+            fixed = {"admin": ADMIN, "sponsor": SPONSOR, "auditor": AUDITOR}
+            if step.actor == "p1":
+                return Actor(self._pid(0), "protagonist")
+            return fixed.get(step.actor, Actor(step.actor, "coach"))
+        if step.command in _ADMIN_COMMANDS:
+            return ADMIN
+        if step.command in ("give_consent", "withdraw_consent", "share_intention"):
+            return Actor(target, "protagonist")
+        if step.command == "request_termination":
+            return SPONSOR
+        engagement = self.builder.engagement()
+        coach = engagement.protagonists.get(target, {}).get("coach_id") or "coach-a"
+        if step.command in _OWN_COACH_COMMANDS:
+            return Actor(coach, "coach")
+        return Actor(sorted(engagement.coach_ids() or {"coach-a"})[0], "coach")
+
+    def _when(self, when: str) -> datetime:
+        if when == "future":
+            return datetime.now(UTC) + timedelta(days=1)
+        if when == "before":
+            return self.builder.opened_at - timedelta(days=1)
+        return self.builder.at()
+
+    def _remember(self, command: str, receipt: Receipt) -> None:
+        b = self.builder
+        if command == "enrol_protagonist":
+            b.protagonists.append(receipt.item_id)
+        elif command == "hold_relationship_session":
+            b.relationship_sessions.append(receipt.item_id)
+        elif command == "hold_individual_session":
+            b.individual_sessions.append(receipt.item_id)
+        elif command in ("make_commitment", "renegotiate_commitment"):
+            self.commitments.append(receipt.item_id)
+
+    def session_ref(self, ref: int) -> str:
+        b = self.builder
+        pool = [*b.relationship_sessions[-2:], *b.individual_sessions[:1], "unknown-session"]
+        return pool[ref % len(pool)]
+
+    def commitment_ref(self, ref: int) -> str:
+        pool = [*self.commitments[-3:], "unknown-commitment"]
+        return pool[ref % len(pool)]
+
+
+_ADMIN_COMMANDS = {
+    "sign_agreement",
+    "enrol_protagonist",
+    "assign_coach",
+    "reassign_coach",
+    "pause",
+    "resume",
+    "complete",
+    "close_early",
+    "execute_erasure",
+}
+_OWN_COACH_COMMANDS = {"hold_individual_session", "declare_intention", "assess_trust"}
+
+Args = Callable[[SequenceRun, Step, str, str], dict[str, Any]]
+
+
+def _present(run: SequenceRun, step: Step) -> list[str]:
+    everyone = list(run.builder.protagonists)
+    return everyone if step.ref else everyone[:1]
+
+
+def _terms(run: SequenceRun, step: Step, target: str, other: str) -> dict[str, Any]:
+    return {
+        "owners": [target] if step.ref != 3 else [target, other],
+        "to_whom": [other],
+        "what": step.text,
+        "due_on": (run.builder._at + timedelta(days=step.number)).date(),
+    }
+
+
+_ARGUMENTS: dict[str, Args] = {
+    "sign_agreement": lambda r, s, t, o: {
+        "parties": ["everyone"],
+        "confidentiality": s.text,
+        "sponsor_may_be_told": ["phase"],
+        "retention_days": s.number,
+    },
+    "enrol_protagonist": lambda r, s, t, o: {
+        "name": s.text,
+        "kind": ("person", "entity", "robot")[s.ref % 3],
+    },
+    "assign_coach": lambda r, s, t, o: {
+        "protagonist_id": t,
+        "coach_id": COACH_IDS[s.ref % 3],
+        "coach_name": "Coach",
+    },
+    "reassign_coach": lambda r, s, t, o: {
+        "protagonist_id": t,
+        "coach_id": COACH_IDS[s.ref % 3],
+        "coach_name": "Coach",
+        "reason": s.text,
+    },
+    "give_consent": lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
+    "withdraw_consent": lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
+    "hold_individual_session": lambda r, s, t, o: {
+        "protagonist_id": t,
+        "duration_minutes": s.number,
+        "challenges": [s.challenge],
+        "notes": s.text if s.ref else None,
+    },
+    "declare_intention": lambda r, s, t, o: {"protagonist_id": t, "text": s.text},
+    "share_intention": lambda r, s, t, o: {"protagonist_id": t, "shared_text": s.text},
+    "assess_trust": lambda r, s, t, o: {
+        "protagonist_id": t,
+        "toward_id": o,
+        "challenge": s.challenge,
+        "score": s.number,
+    },
+    "hold_relationship_session": lambda r, s, t, o: {
+        "challenge": s.challenge,
+        "present": _present(r, s),
+        "duration_minutes": s.number,
+        "shared_notes": s.text,
+    },
+    "record_presence_setback": lambda r, s, t, o: {
+        "challenge": s.challenge,
+        "present": _present(r, s),
+        "note": s.text,
+    },
+    "make_commitment": lambda r, s, t, o: {
+        "session_id": r.session_ref(s.ref),
+        "challenge": s.challenge,
+        **_terms(r, s, t, o),
+    },
+    "honour_commitment": lambda r, s, t, o: {
+        "commitment_id": r.commitment_ref(s.ref),
+        "evidence": s.text,
+        "assessed_by": ("coach", "parties")[s.other % 2],
+        "assessors": [t],
+    },
+    "break_commitment": lambda r, s, t, o: {
+        "commitment_id": r.commitment_ref(s.ref),
+        "reason": s.text,
+    },
+    "withdraw_commitment": lambda r, s, t, o: {
+        "commitment_id": r.commitment_ref(s.ref),
+        "reason": s.text,
+    },
+    "renegotiate_commitment": lambda r, s, t, o: {
+        "commitment_id": r.commitment_ref(s.ref),
+        "reason": s.text,
+        **_terms(r, s, t, o),
+    },
+    "pause": lambda r, s, t, o: {"reason": s.text},
+    "resume": lambda r, s, t, o: {},
+    "request_termination": lambda r, s, t, o: {"reason": s.text},
+    "complete": lambda r, s, t, o: {},
+    "close_early": lambda r, s, t, o: {"reason": s.text},
+    "hold_follow_up": lambda r, s, t, o: {
+        "months_after": s.number,
+        "trust_lasted": bool(s.ref % 2),
+        "shared_notes": s.text,
+    },
+    "execute_erasure": lambda r, s, t, o: {"protagonist_id": t, "request_reference": s.text},
+}
+
+
+def state_of(aggregate: object) -> dict[str, Any]:
+    """An aggregate's state, without the events it has not saved yet."""
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}

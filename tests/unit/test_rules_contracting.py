@@ -1,0 +1,310 @@
+"""Rules of contracting and of the parties (DOMAIN.md, "Rules" and "Who may do what").
+
+- An engagement has at least two protagonists before its gate; each protagonist has
+  exactly one individual coach at a time.
+- No session before the agreement is signed and the protagonist's consent to coaching
+  is given.
+- Consent is given by the protagonist, or by a coach recording their written consent;
+  the practice admin opens, signs, enrols and assigns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from domain import errors
+from domain.state import Command
+from domain.values import Actor
+from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
+
+pytestmark = pytest.mark.unit
+
+
+# -- two protagonists before the gate ---------------------------------------------------
+
+
+def test_relationship_session_is_refused_when_fewer_than_two_protagonists_are_enrolled(
+    builder: EngagementBuilder,
+) -> None:
+    builder.sign()
+    alone = builder.prepare(COACH_A)
+    builder.individual_session(alone)
+    builder.declare(alone)
+    builder.refused(errors.NotEnoughProtagonistsError, builder.relationship_session)
+
+
+def test_enrolment_is_refused_after_the_first_relationship_session(
+    builder: EngagementBuilder,
+) -> None:
+    builder.at_gate().relationship_session()
+    builder.refused(errors.EnrolmentAfterGateError, lambda: builder.enrol("Latecomer"))
+
+
+def test_enrolment_is_refused_when_the_protagonist_is_already_enrolled(
+    builder: EngagementBuilder,
+) -> None:
+    # The application derives new ids, so only the aggregate can be asked twice.
+    builder.contracted()
+    engagement = builder.engagement()
+    cmd = Command(ADMIN, builder.at(), datetime.now(UTC))
+    with pytest.raises(errors.ProtagonistAlreadyEnrolledError):
+        engagement.enrol_protagonist(cmd, protagonist_id=builder.p1, name="Again", kind="person")
+    assert not engagement.collect_events()
+
+
+def test_protagonist_may_be_an_entity(builder: EngagementBuilder) -> None:
+    receipt = builder.app.enrol_protagonist(
+        builder.eid, ADMIN, builder.at(), name="Executive committee", kind="entity"
+    )
+    assert builder.engagement().protagonists[receipt.item_id]["kind"] == "entity"
+
+
+# -- one coach at a time ----------------------------------------------------------------
+
+
+def test_coach_assignment_is_refused_when_the_protagonist_already_has_a_coach(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    builder.refused(errors.CoachAlreadyAssignedError, lambda: builder.assign(builder.p1, COACH_B))
+
+
+def test_coach_reassignment_is_refused_when_no_coach_was_assigned(
+    builder: EngagementBuilder,
+) -> None:
+    pid = builder.enrol()
+    builder.refused(
+        errors.CoachNotAssignedError,
+        lambda: builder.app.reassign_coach(
+            builder.eid,
+            ADMIN,
+            builder.at(),
+            protagonist_id=pid,
+            coach_id=COACH_B.id,
+            coach_name="B",
+            reason="Conflict of interest",
+        ),
+    )
+
+
+def test_coach_reassignment_leaves_the_protagonist_exactly_one_coach(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    newcomer = Actor("coach-c", "coach")
+    builder.app.reassign_coach(
+        builder.eid,
+        ADMIN,
+        builder.at(),
+        protagonist_id=builder.p1,
+        coach_id=newcomer.id,
+        coach_name="C",
+        reason="Conflict of interest",
+    )
+    builder.coach_of[builder.p1] = COACH_A
+    builder.refused(
+        errors.NotTheProtagonistsCoachError, lambda: builder.individual_session(builder.p1)
+    )
+    builder.coach_of[builder.p1] = newcomer
+    builder.individual_session(builder.p1)
+    assert builder.engagement().protagonists[builder.p1]["coach_id"] == newcomer.id
+
+
+def test_coach_reassignment_is_refused_when_the_coach_is_the_same(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    builder.refused(
+        errors.InvalidValueError,
+        lambda: builder.app.reassign_coach(
+            builder.eid,
+            ADMIN,
+            builder.at(),
+            protagonist_id=builder.p1,
+            coach_id=COACH_A.id,
+            coach_name="A",
+            reason="Same",
+        ),
+    )
+
+
+def test_relationship_session_is_refused_when_a_protagonist_has_no_coach(
+    builder: EngagementBuilder,
+) -> None:
+    builder.sign()
+    first = builder.prepare(COACH_A)
+    builder.individual_session(first)
+    builder.declare(first)
+    builder.consent(builder.enrol("Without a coach"))
+    builder.refused(errors.CoachNotAssignedError, builder.relationship_session)
+
+
+# -- agreement and consent before any session -------------------------------------------
+
+
+def test_individual_session_is_refused_before_the_agreement_is_signed(
+    builder: EngagementBuilder,
+) -> None:
+    pid = builder.prepare(COACH_A)
+    builder.refused(errors.AgreementNotSignedError, lambda: builder.individual_session(pid))
+
+
+def test_agreement_is_refused_when_it_is_already_signed(builder: EngagementBuilder) -> None:
+    builder.sign()
+    builder.refused(errors.AgreementAlreadySignedError, builder.sign)
+
+
+def test_individual_session_is_refused_before_the_protagonist_consents_to_coaching(
+    builder: EngagementBuilder,
+) -> None:
+    builder.sign()
+    pid = builder.prepare(COACH_A, consent=False)
+    builder.consent(pid, scope="sponsor_reporting")
+    builder.refused(errors.ConsentNotGivenError, lambda: builder.individual_session(pid))
+
+
+def test_individual_session_is_refused_after_coaching_consent_is_withdrawn(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    builder.individual_session(builder.p1)
+    builder.app.withdraw_consent(
+        builder.eid,
+        builder.protagonist(builder.p1),
+        builder.at(),
+        protagonist_id=builder.p1,
+        scope="coaching",
+    )
+    builder.refused(errors.ConsentNotGivenError, lambda: builder.individual_session(builder.p1))
+
+
+def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_consent(
+    builder: EngagementBuilder,
+) -> None:
+    builder.at_gate()
+    builder.app.withdraw_consent(
+        builder.eid,
+        COACH_B,
+        builder.at(),
+        protagonist_id=builder.p2,
+        scope="coaching",
+        evidence="Signed letter of withdrawal",
+    )
+    builder.refused(errors.ConsentNotGivenError, builder.relationship_session)
+
+
+# -- who may do what: contracting and consents -------------------------------------------
+
+
+def _admin_commands(b: EngagementBuilder) -> dict[str, Callable[[Actor], object]]:
+    app, eid = b.app, b.eid
+    return {
+        "sign": lambda who: app.sign_agreement(
+            eid,
+            who,
+            b.at(),
+            parties=["x"],
+            confidentiality="c",
+            sponsor_may_be_told=[],
+            retention_days=30,
+        ),
+        "enrol": lambda who: app.enrol_protagonist(eid, who, b.at(), name="N", kind="person"),
+        "assign": lambda who: app.assign_coach(
+            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
+        ),
+        "reassign": lambda who: app.reassign_coach(
+            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z", reason="r"
+        ),
+        "pause": lambda who: app.pause(eid, who, b.at(), reason="Holidays"),
+        "resume": lambda who: app.resume(eid, who, b.at()),
+        "complete": lambda who: app.complete(eid, who, b.at()),
+        "close_early": lambda who: app.close_early(eid, who, b.at(), reason="Budget cut"),
+        "erase": lambda who: app.execute_erasure(
+            eid, who, b.at(), protagonist_id=b.p1, request_reference="GDPR-1"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["sign", "enrol", "assign", "reassign", "pause", "resume", "complete", "close_early", "erase"],
+)
+@pytest.mark.parametrize("who", [COACH_A, SPONSOR, Actor("p", "protagonist")], ids=str)
+def test_admin_command_is_refused_when_the_actor_is_not_the_practice_admin(
+    builder: EngagementBuilder, command: str, who: Actor
+) -> None:
+    builder.enrol()
+    builder.refused(errors.ActionNotAllowedError, lambda: _admin_commands(builder)[command](who))
+
+
+def test_engagement_opening_is_refused_when_the_actor_is_not_the_practice_admin(
+    builder: EngagementBuilder,
+) -> None:
+    before = builder.app.recorder.max_notification_id()
+    with pytest.raises(errors.ActionNotAllowedError):
+        builder.app.open_engagement(
+            COACH_A, builder.at(), title="T", organisation="O", context="", sponsor="s"
+        )
+    assert builder.app.recorder.max_notification_id() == before
+
+
+def test_consent_is_refused_when_given_by_another_protagonist(builder: EngagementBuilder) -> None:
+    builder.contracted()
+    builder.refused(
+        errors.ActionNotAllowedError,
+        lambda: builder.app.give_consent(
+            builder.eid,
+            builder.protagonist(builder.p2),
+            builder.at(),
+            protagonist_id=builder.p1,
+            scope="recording",
+        ),
+    )
+
+
+@pytest.mark.parametrize("who", [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach")], ids=str)
+def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_a_coach(
+    builder: EngagementBuilder, who: Actor
+) -> None:
+    builder.contracted()
+    builder.refused(
+        errors.ActionNotAllowedError,
+        lambda: builder.app.give_consent(
+            builder.eid,
+            who,
+            builder.at(),
+            protagonist_id=builder.p1,
+            scope="recording",
+            evidence="A letter",
+        ),
+    )
+
+
+def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    builder.refused(
+        errors.InvalidValueError,
+        lambda: builder.app.give_consent(
+            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, scope="recording"
+        ),
+    )
+
+
+def test_consent_recorded_by_a_coach_from_written_consent_is_accepted(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    builder.app.give_consent(
+        builder.eid,
+        COACH_B,
+        builder.at(),
+        protagonist_id=builder.p1,
+        scope="recording",
+        evidence="Signed form, 3 March",
+    )
+    assert builder.engagement().protagonists[builder.p1]["consents"]["recording"] is True
