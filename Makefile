@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/trustpath demo
+	TRUSTPATH_DATABASE_URL=sqlite:///var/trustpath.db $(BIN)/trustpath serve --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -29,6 +29,9 @@ check: lint types test
 
 bench: $(STAMP)
 	$(BIN)/python -m ops.bench.append
+	$(BIN)/python -m ops.bench.rebuild
+	$(BIN)/python -m ops.bench.ledger --json
+	$(BIN)/python -m ops.bench.api
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

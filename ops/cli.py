@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from domain.config import ConfigurationError, Settings, build_app
+from domain.config import ConfigurationError
 from domain.errors import TrustpathError
 
 console = Console()
@@ -49,11 +49,28 @@ def main() -> None:
 @fails_cleanly
 def demo() -> None:
     """Play a realistic engagement into the configured store and print its summary."""
+    from ops.cli_projections import opened, print_ledger, print_status, print_timeline
     from ops.demo import play
-    from ops.summary import print_summary
 
-    app = build_app(Settings.from_environ(), say=lambda m: err_console.print(m))
-    with console.status("playing the demo engagement..."):
-        run = play(app)
-    print_summary(app, run.engagement_id, console)
-    app.close()
+    with opened() as read_side:  # the read side follows in-process, command by command
+        with console.status("playing the demo engagement..."):
+            run = play(read_side.app)  # type: ignore[arg-type]
+        print_status(read_side, run.engagement_id, console)
+        print_ledger(read_side, run.engagement_id, console)
+        print_timeline(read_side, run.engagement_id, console)
+
+
+from ops.cli_projections import register as _register_projections  # noqa: E402
+
+_register_projections(main)
+
+
+from ops.cli_api import principals, serve  # noqa: E402 - the API's commands
+
+main.add_command(serve)
+main.add_command(principals)
+
+from ops.cli_ledger import audit, ledger  # noqa: E402 - the audit ledger's commands
+
+main.add_command(ledger)
+main.add_command(audit)

@@ -1,0 +1,88 @@
+"""The Flask app factory: one Trustpath application, one blueprint per resource.
+
+create_app(app, config={...}, read_side=...)
+  ├── problems   the one error mapping (problem+json)
+  ├── auth       bearer tokens → one principal per request, rate limit, 415
+  ├── flask-smorest Api → /openapi.json (OpenAPI 3.1), Swagger UI at /docs (local assets)
+  └── blueprints health, engagements, agreement, protagonists, consents, intentions,
+                 erasure, individual-sessions, trust-assessments,
+                 relationship-sessions, presence-setbacks, commitments, lifecycle,
+                 follow-ups, views
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from flask_swagger_ui import get_swaggerui_blueprint
+
+from api import auth, problems
+from api.principals import PrincipalStore, database_url_of
+from api.resources import BLUEPRINTS
+from domain.trustpath import Trustpath
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "trustpath",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "RATE_LIMIT": 200.0,
+    "RATE_BURST": 400.0,
+    "READ_WAIT_SECONDS": 5.0,
+    "PROJECTION_LAG_LIMIT": 1000,
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "info": {
+            "description": "The event-sourced backend of trust-crisis coaching engagements. "
+            "Errors are application/problem+json (RFC 9457)."
+        },
+    },
+}
+
+
+class ProblemApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, documenting every error as application/problem+json."""
+
+    ERROR_SCHEMA = problems.ProblemOut
+    DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
+
+    def _register_responses(self) -> None:
+        original = Api.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = problems.PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = original
+
+
+def create_app(
+    app: Trustpath,
+    *,
+    config: Mapping[str, Any] | None = None,
+    read_side: Any = None,
+    principals: PrincipalStore | None = None,
+) -> Flask:
+    """The HTTP API over one Trustpath application (and, optionally, its read side)."""
+    flask_app = Flask("trustpath")
+    flask_app.config.update(DEFAULTS)
+    flask_app.config.update(config or {})
+    flask_app.extensions["trustpath"] = app
+    flask_app.extensions["trustpath.read_side"] = read_side
+    store = principals or PrincipalStore.for_url(
+        flask_app.config.get("DATABASE_URL") or database_url_of(app.env)
+    )
+    api = ProblemApi(flask_app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    flask_app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"))
+    auth.register(flask_app, store)
+    problems.register(flask_app)
+    return flask_app

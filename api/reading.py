@@ -1,0 +1,106 @@
+"""The recorded read of confidential content: the only route to a plaintext.
+
+    GET …/individual-sessions/{sid}/notes      GET …/protagonists/{pid}/intention
+      1. the engagement and the item exist                      → else 404
+      2. a purpose: header X-Purpose or parameter ?purpose=     → else 422 (nothing read,
+                                                                   nothing refused)
+      3. Trustpath.read_content: the matrix allows it           → else 403, refusal recorded
+         then appends ContentAccessed, then decrypts
+                                       append failed            → 503, no content
+A request without a valid token on these routes is answered 401 and recorded too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import request
+from marshmallow import Schema, fields
+
+from api.context import actor, trustpath
+from api.problems import Problem
+from domain.engagement import Engagement
+from domain.errors import TrustpathError
+from domain.values import Actor
+
+log = logging.getLogger("trustpath.api")
+ANONYMOUS = Actor("anonymous", "system")
+READ_PARAMETERS = [
+    {
+        "in": "header",
+        "name": "X-Purpose",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 500},
+        "description": "Why the content is read; recorded. Required (or ?purpose=).",
+    },
+    {"in": "query", "name": "purpose", "required": False, "schema": {"type": "string"}},
+]
+
+Target = Callable[[UUID, dict[str, Any]], tuple[str, str]]
+"""(engagement id, view args) → (protagonist id, confidential field)."""
+
+
+class ContentOut(Schema):
+    """Confidential content, returned only after its access was recorded."""
+
+    field = fields.String(required=True)
+    protagonist_id = fields.String(required=True)
+    text = fields.String(required=True)
+    erased = fields.Boolean(required=True)
+    access_position = fields.Integer(required=True)
+
+
+def read(
+    eid: UUID, field: str, engagement: Engagement | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read one confidential field: `read_content` authorises (recording a refusal),
+    records the access, and only then decrypts."""
+    app, reader = trustpath(), actor()
+    purpose = _purpose()
+    try:
+        content = app.read_content(eid, reader, field, purpose, engagement)
+    except TrustpathError:
+        raise
+    except Exception as error:
+        log.error("access record not written: %s", type(error).__name__)
+        raise Problem(
+            503,
+            "Service Unavailable",
+            "the access could not be recorded, so nothing is returned; retry later",
+            type_="/problems/AccessNotRecorded",
+            headers={"Retry-After": "1"},
+        ) from None
+    return content.__dict__, {"Cache-Control": "no-store"}
+
+
+def _purpose() -> str:
+    purpose = (request.headers.get("X-Purpose") or request.args.get("purpose") or "").strip()
+    if not purpose:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "say why you read this: header X-Purpose or parameter purpose",
+            errors={"headers": {"X-Purpose": ["required"]}},
+        )
+    return purpose[:500]
+
+
+def records_refusals(target: Target) -> Callable[[Any], Any]:
+    """Mark a view as confidential: an unauthenticated request to it is recorded."""
+
+    def mark(view: Any) -> Any:
+        def record_refusal(view_args: dict[str, Any]) -> None:
+            eid = view_args.get("eid")
+            try:
+                protagonist_id, field = target(eid, view_args)  # type: ignore[arg-type]
+            except TrustpathError:
+                return  # nothing confidential exists there
+            trustpath().record_denial(eid, ANONYMOUS, protagonist_id, field, "unauthenticated")  # type: ignore[arg-type]
+
+        view.record_refusal = record_refusal
+        return view
+
+    return mark

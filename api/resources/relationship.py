@@ -1,0 +1,49 @@
+"""The relationship space: sessions and presence setbacks (a coach of the engagement).
+
+POST /engagements/{eid}/relationship-sessions
+POST /engagements/{eid}/presence-setbacks
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from api.context import CommandIn
+from api.routing import blueprint, command_route
+from domain.values import RELATIONAL_CHALLENGES
+
+CHALLENGE = validate.OneOf(list(RELATIONAL_CHALLENGES))
+
+
+class RelationshipSessionIn(CommandIn):
+    challenge = fields.String(required=True, validate=CHALLENGE)
+    present = fields.List(fields.String(validate=validate.Length(1, 200)), required=True)
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(1, 480))
+    shared_notes = fields.String(required=True, validate=validate.Length(1, 20000))
+    made_explicit = fields.List(fields.String(validate=validate.Length(1, 2000)), load_default=list)
+    decisions = fields.List(fields.String(validate=validate.Length(1, 2000)), load_default=list)
+
+
+class PresenceSetbackIn(CommandIn):
+    challenge = fields.String(required=True, validate=CHALLENGE)
+    present = fields.List(fields.String(validate=validate.Length(1, 200)), required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+sessions = blueprint("relationship-sessions", "Relationship sessions (the decision space)")
+command_route(
+    sessions,
+    "/<uuid:eid>/relationship-sessions",
+    "hold_relationship_session",
+    RelationshipSessionIn,
+    status=201,
+)
+
+setbacks = blueprint("presence-setbacks", "Presence setbacks: a protagonist was absent")
+command_route(
+    setbacks,
+    "/<uuid:eid>/presence-setbacks",
+    "record_presence_setback",
+    PresenceSetbackIn,
+    status=201,
+)

@@ -1,0 +1,208 @@
+"""`trustpath serve` and `trustpath principals add|list|revoke`.
+
+serve runs the API on gunicorn (a programmatic `BaseApplication`): each worker builds its
+own Trustpath application and read side from the environment. With the embedded SQLite
+default the projections run in-process (they catch up after every command); on
+PostgreSQL they are expected from `trustpath projections follow` unless
+`--projections in-process` is given. `--demo` plays the demo engagement first and prints
+one demo token per role.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from gunicorn.app.base import BaseApplication
+from rich.console import Console
+from rich.table import Table
+
+from api.principals import ROLES, PrincipalStore
+from domain.config import ConfigurationError, Settings, build_app
+from domain.errors import TrustpathError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Expected failures as a one-line reason and exit status 1 (as ops.cli does)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigurationError, TrustpathError, OSError) as error:
+            err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
+            sys.exit(1)
+
+    return wrapper
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured in code; each worker calls `load()` once."""
+
+    def __init__(self, options: dict[str, Any], in_process: bool) -> None:
+        self.options, self.in_process = options, in_process
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return make_wsgi_app(self.in_process)
+
+
+def make_wsgi_app(in_process: bool) -> Any:
+    """The Flask app of one worker, on the configured store, with its read side."""
+    from api import create_app
+    from projections.engine import make_engine
+    from projections.wiring import attach
+
+    settings = Settings.from_environ()
+    app = build_app(settings, say=lambda m: err_console.print(m))
+    read_side = attach(app, make_engine(settings.database_url), in_process=in_process)
+    limit = float(os.environ.get("TRUSTPATH_RATE_LIMIT", "200"))
+    config = {"DATABASE_URL": settings.database_url, "RATE_LIMIT": limit, "RATE_BURST": 2 * limit}
+    return create_app(app, config=config, read_side=read_side)
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--projections",
+    type=click.Choice(["auto", "in-process", "external"]),
+    default="auto",
+    show_default=True,
+    help="auto: in-process on SQLite, external (a follower process) on PostgreSQL",
+)
+@click.option("--demo", is_flag=True, help="play the demo engagement and print demo tokens")
+@fails_cleanly
+def serve(bind: str, workers: int, threads: int, projections: str, demo: bool) -> None:
+    """Serve the HTTP API on gunicorn (docs at /docs, contract at /openapi.json)."""
+    settings = Settings.from_environ()
+    in_process = projections == "in-process" or (
+        projections == "auto" and settings.database_url.startswith("sqlite")
+    )
+    if demo:
+        _demo(settings)
+    _build_read_side(settings)
+    console.print(f"trustpath API on http://{bind}  (docs: http://{bind}/docs)")
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "timeout": 60,
+    }
+    Server(options, in_process).run()
+
+
+def _build_read_side(settings: Settings) -> None:
+    """Build what the projections miss once, before the workers fork (they would race)."""
+    from projections.engine import make_engine
+    from projections.wiring import attach
+
+    app = build_app(settings, say=lambda m: err_console.print(m))
+    engine = make_engine(settings.database_url)
+    try:
+        with console.status("bringing the projections up to date..."):
+            attach(app, engine, in_process=False).catch_up()
+    finally:
+        engine.dispose()
+        app.close()
+
+
+def _demo(settings: Settings) -> None:
+    """Play the demo engagement and issue one demo principal per role."""
+    from ops.demo import play
+
+    app = build_app(settings, say=lambda m: err_console.print(m))
+    with console.status("playing the demo engagement..."):
+        run = play(app)
+    app.close()
+    store = PrincipalStore.for_url(settings.database_url)
+    cfo, coo = run.protagonists["cfo"], run.protagonists["coo"]
+    click.echo(f"demo engagement {run.engagement_id}; one bearer token per role:")
+    for role, name, subject in (
+        ("admin", "demo admin", ""),
+        ("coach", "Amelie (Claire's coach)", "coach-amelie"),
+        ("coach", "Bruno (Omar's coach)", "coach-bruno"),
+        ("protagonist", "Claire Martin (CFO)", cfo),
+        ("protagonist", "Omar Haddad (COO)", coo),
+        ("sponsor", "Norwind HR", "norwind-hr"),
+        ("auditor", "demo auditor", ""),
+        ("report_reader", "demo report reader", ""),
+    ):
+        principal, token = store.add(role, name, subject)
+        click.echo(f"  {role:<14} {token}  {principal.actor.id}  ({name})")
+    store.close()
+    click.echo(f"export EID={run.engagement_id}")
+
+
+@click.group()
+def principals() -> None:
+    """Who may call the API: add (prints the token once), list, revoke."""
+
+
+@principals.command("add")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", required=True, help="who it is, for humans")
+@click.option("--protagonist", "protagonist_id", default="", help="the protagonist id")
+@click.option("--coach", "coach_id", default="", help="the coach id")
+@click.option("--sponsor", "sponsor_id", default="", help="the sponsor id")
+@fails_cleanly
+def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: str) -> None:
+    """Add a principal and print its bearer token (shown this once only)."""
+    subjects = [s for s in (protagonist_id, coach_id, sponsor_id) if s]
+    if len(subjects) > 1:
+        raise click.UsageError("give at most one of --protagonist, --coach, --sponsor")
+    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    try:
+        principal, token = store.add(role, name, subjects[0] if subjects else "")
+    finally:
+        store.close()
+    err_console.print(f"principal {principal.id} ({role}, acts as {principal.actor.id})")
+    click.echo(token)
+
+
+@principals.command("list")
+@fails_cleanly
+def list_principals() -> None:
+    """List principals (never their tokens)."""
+    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    try:
+        found = store.list()
+    finally:
+        store.close()
+    table = Table()
+    for column in ("id", "role", "name", "acts as", "created", "revoked"):
+        table.add_column(column)
+    for p in found:
+        revoked = p.revoked_at.isoformat(timespec="seconds") if p.revoked_at else ""
+        created = p.created_at.isoformat(timespec="seconds")
+        table.add_row(p.id, p.role, p.name, p.actor.id, created, revoked)
+    console.print(table)
+
+
+@principals.command("revoke")
+@click.argument("principal_id")
+@fails_cleanly
+def revoke(principal_id: str) -> None:
+    """Revoke a principal: its token stops working (running servers: within 5 s)."""
+    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    try:
+        done = store.revoke(principal_id)
+    finally:
+        store.close()
+    if not done:
+        raise click.ClickException(f"no live principal {principal_id!r}")
+    console.print(f"revoked {principal_id}")

@@ -1,0 +1,279 @@
+"""`trustpath ledger ...` and `trustpath audit ...`: the audit ledger's commands.
+
+    ledger checkpoint            catch the ledger up and sign a checkpoint now
+    ledger public-key            the Ed25519 public key auditors verify checkpoints with
+    ledger export-checkpoints F  every signed checkpoint, as JSON lines, to keep elsewhere
+    ledger prove                 an inclusion (--event/--index) or consistency (--from/--to) proof
+    ledger verify                recompute every leaf and signed root from the events table
+    ledger verify-proof F        check a proof bundle offline
+    audit confidentiality E      accesses, refusals, erasures of one engagement (no content)
+    audit who-read P             who read protagonist P's file
+
+`verify`, `verify-proof` and the reports need the database (or a copy), the checkpoints
+and the public key: no master key, no ledger private key.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from domain.config import ConfigurationError, Settings
+from domain.errors import TrustpathError
+from projections.engine import make_engine
+from projections.ledger import configured_signer
+from projections.ledger.checkpoints import (
+    LedgerKeyError,
+    load_public_key,
+    read_jsonl,
+    write_jsonl,
+)
+from projections.ledger.merkle import ProofError
+from projections.ledger.proofs import check_bundle, prove_consistency, prove_inclusion
+from projections.ledger.reports import confidentiality_report, dumps, who_read
+from projections.ledger.source import count_events
+from projections.ledger.store import LedgerNotReadyError, LedgerStore
+from projections.ledger.verify import read_ledger, verify
+
+LEDGER_ERRORS = (LedgerKeyError, LedgerNotReadyError, ProofError, ValueError)
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fails_cleanly(command: F) -> F:
+    """Expected failures as a one-line reason and exit 1 (as ops.cli does; not imported from
+    it, so that ops.cli can import this module without a cycle)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigurationError, TrustpathError, OSError, *LEDGER_ERRORS) as error:
+            _fail(error)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(error: Exception) -> NoReturn:
+    err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
+    sys.exit(1)
+
+
+def _url() -> str:
+    return Settings.from_environ().database_url
+
+
+def _store() -> tuple[LedgerStore, Any]:
+    engine = make_engine(_url())
+    return LedgerStore(engine), engine
+
+
+@click.group()
+def ledger() -> None:
+    """The audit ledger: checkpoints, proofs, verification."""
+
+
+@ledger.command()
+@fails_cleanly
+def checkpoint() -> None:
+    """Catch the ledger up with the log and sign a checkpoint of it now."""
+    from domain.config import build_app
+    from projections.wiring import attach
+
+    app = build_app(Settings.from_environ(), say=err_console.print)
+    engine = make_engine(_url())
+    try:
+        read_side = attach(app, engine, in_process=False)
+        read_side.catch_up()
+        made = LedgerStore(engine).checkpoint(configured_signer())
+        console.print_json(json.dumps(made.as_json()))
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        app.close()
+        engine.dispose()
+
+
+@ledger.command("public-key")
+@fails_cleanly
+def public_key() -> None:
+    """Print the ledger's Ed25519 public key (PEM)."""
+    try:
+        click.echo(configured_signer().public_pem(), nl=False)
+    except LedgerKeyError as error:
+        _fail(error)
+
+
+@ledger.command("export-checkpoints")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@fails_cleanly
+def export_checkpoints(file: Path) -> None:
+    """Write every signed checkpoint to FILE, one JSON object a line."""
+    store, engine = _store()
+    try:
+        count = write_jsonl(store.checkpoints(), file)
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        engine.dispose()
+    err_console.print(f"exported {count} checkpoints to {file}")
+
+
+@ledger.command()
+@click.option("--event", "event", type=int, help="Notification id of the event.")
+@click.option("--index", "index", type=int, help="Leaf index.")
+@click.option("--tree-size", type=int, help="Prove against this size (default: latest checkpoint).")
+@click.option("--from", "first", type=int, help="Consistency proof from this size...")
+@click.option("--to", "second", type=int, help="...to this size (default: the current tree).")
+@click.option("--json", "as_json", is_flag=True, help="Print the proof as JSON.")
+@fails_cleanly
+def prove(
+    event: int | None,
+    index: int | None,
+    tree_size: int | None,
+    first: int | None,
+    second: int | None,
+    as_json: bool,
+) -> None:
+    """Print an inclusion proof (--event ID | --index N) or a consistency proof (--from M)."""
+    if (event is None) == (index is None) and first is None:
+        _fail(ValueError("give --event ID or --index N, or --from M [--to N]"))
+    store, engine = _store()
+    try:
+        if first is not None:
+            proof = prove_consistency(store, first, second)
+        else:
+            proof = prove_inclusion(store, index=index, notification_id=event, tree_size=tree_size)
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        engine.dispose()
+    text = json.dumps(proof, indent=None if as_json else 2)
+    click.echo(text)
+
+
+@ledger.command("verify")
+@click.option(
+    "--checkpoints",
+    "checkpoints_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Exported checkpoints (default: those in the database).",
+)
+@click.option(
+    "--public-key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The ledger's public key PEM (default: the configured key's).",
+)
+@fails_cleanly
+def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None:
+    """Recompute every leaf and every signed root from the stored events."""
+    url = _url()
+    engine = make_engine(url)
+    try:
+        key = load_public_key(key_file.read_text()) if key_file else configured_signer().public_key
+        store = LedgerStore(engine)
+        checkpoints = read_jsonl(checkpoints_file) if checkpoints_file else store.checkpoints()
+        total = count_events(url)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        ) as bar:
+            task = bar.add_task(f"recomputing 0 / {total} leaves", total=total)
+
+            def show(done: int) -> None:
+                bar.update(task, completed=done, description=f"recomputing {done} / {total} leaves")
+
+            report = verify(
+                url,
+                checkpoints,
+                key,
+                lambda: read_ledger(engine),
+                progress=show,
+            )
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        engine.dispose()
+    _print_report(report)
+
+
+def _print_report(report: Any) -> None:
+    summary = (
+        f"{report.events} events, {report.checkpoints} checkpoints "
+        f"(signed up to {report.signed_size}), {report.gaps} gaps in notification ids"
+    )
+    if report.ok:
+        console.print(f"[green]ledger verified[/green]: {summary}", highlight=False)
+        return
+    err_console.print(f"[red]ledger verification FAILED[/red]: {summary}", highlight=False)
+    for finding in report.findings:
+        err_console.print(f"  {finding}", highlight=False)
+    sys.exit(1)
+
+
+@ledger.command("verify-proof")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@fails_cleanly
+def verify_proof(file: Path, key_file: Path | None) -> None:
+    """Check a proof bundle (inclusion or consistency, optionally with its checkpoint)."""
+    try:
+        bundle = json.loads(file.read_text())
+        key = load_public_key(key_file.read_text()) if key_file else None
+    except (ValueError, LedgerKeyError) as error:
+        _fail(error)
+    problems = check_bundle(bundle, key)
+    if problems:
+        for problem in problems:
+            err_console.print(f"[red]proof FAILED[/red]: {problem}", highlight=False)
+        sys.exit(1)
+    signed = " and its checkpoint's signature" if key and "checkpoint" in bundle else ""
+    console.print(f"[green]proof verified[/green]: the hashes{signed} hold", highlight=False)
+
+
+@click.group()
+def audit() -> None:
+    """The auditors' reports (metadata only, never content)."""
+
+
+@audit.command()
+@click.argument("engagement")
+@fails_cleanly
+def confidentiality(engagement: str) -> None:
+    """Every confidential access, refusal and erasure of ENGAGEMENT, with proofs (JSON)."""
+    store, engine = _store()
+    try:
+        report = confidentiality_report(_url(), store, engagement)
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        engine.dispose()
+    click.echo(dumps(report))
+    if not report["matrix_respected"]:
+        sys.exit(2)
+
+
+@audit.command("who-read")
+@click.argument("protagonist")
+@fails_cleanly
+def who_read_command(protagonist: str) -> None:
+    """Who read PROTAGONIST's individual content, and who was refused (JSON)."""
+    store, engine = _store()
+    try:
+        report = who_read(_url(), store, protagonist)
+    except LEDGER_ERRORS as error:
+        _fail(error)
+    finally:
+        engine.dispose()
+    click.echo(dumps(report))

@@ -1,0 +1,276 @@
+"""The commitment ledger: every commitment, its history line by line, and who keeps their word.
+
+    trustpath_commitments_<suffix>        one row per commitment (current terms and state)
+      key PK (engagement/commitment), engagement_id, commitment_id, session_id, kind,
+      owners, to_whom (JSON lists), what, due_on, challenge, state, made_at, settled_at,
+      on_time, supersedes, superseded_by, position
+    trustpath_commitment_lines_<suffix>   one row per commitment event (the history)
+      position PK, engagement_id, commitment_id, version, line, occurred_at, actor_id,
+      actor_role, detail (JSON: terms, evidence or reason)
+
+Rates are computed when asked (one way, from the rows): per protagonist and per
+engagement made, honoured, broken, honour rate = honoured / (honoured + broken), on-time
+rate = on time / honoured, and reciprocity (each pair's honour rates side by side).
+"Overdue" (open and past due) is derived at query time, never stored. Commitments belong
+to the relationship space: no confidential content reaches these tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import combinations
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.commitments import (
+    CommitmentBroken,
+    CommitmentHonoured,
+    CommitmentMade,
+    CommitmentRenegotiated,
+    CommitmentWithdrawn,
+)
+from projections.runner import Item
+from projections.sql import Versions, insert_all, text_id, upsert
+from projections.wiring import ReadSide
+
+SETTLING = {
+    CommitmentHonoured: "honoured",
+    CommitmentBroken: "broken",
+    CommitmentWithdrawn: "withdrawn",
+    CommitmentRenegotiated: "renegotiated",
+}
+COMMITMENT_EVENTS = (CommitmentMade, *SETTLING)
+
+
+@dataclass(frozen=True)
+class LedgerTables:
+    commitments: sa.Table
+    lines: sa.Table
+
+
+def _tables(metadata: sa.MetaData, suffix: str) -> LedgerTables:
+    text, iso = sa.Text, sa.String(40)
+    commitments = sa.Table(
+        f"trustpath_commitments_{suffix}",
+        metadata,
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("engagement_id", sa.String(36), nullable=False, index=True),
+        *(sa.Column(n, text, nullable=False) for n in ("commitment_id", "session_id", "kind")),
+        *(sa.Column(n, text, nullable=False) for n in ("owners", "to_whom", "what")),
+        sa.Column("due_on", sa.String(10), nullable=False),
+        sa.Column("challenge", sa.String(32), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("made_at", iso, nullable=False),
+        sa.Column("settled_at", iso),
+        sa.Column("on_time", sa.Boolean),
+        sa.Column("supersedes", text, nullable=False),
+        sa.Column("superseded_by", text, nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+    )
+    lines = sa.Table(
+        f"trustpath_commitment_lines_{suffix}",
+        metadata,
+        sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("engagement_id", sa.String(36), nullable=False, index=True),
+        sa.Column("commitment_id", text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("line", sa.String(16), nullable=False),
+        sa.Column("occurred_at", iso, nullable=False),
+        sa.Column("actor_id", text, nullable=False),
+        sa.Column("actor_role", sa.String(32), nullable=False),
+        sa.Column("detail", text, nullable=False),
+    )
+    return LedgerTables(commitments, lines)
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def made_row(eid: str, event: CommitmentMade, position: int) -> dict[str, Any]:
+    return {
+        "key": f"{eid}/{event.commitment_id}",
+        "engagement_id": eid,
+        "commitment_id": event.commitment_id,
+        "session_id": event.session_id,
+        "kind": event.kind,
+        "owners": json.dumps(list(event.owners)),
+        "to_whom": json.dumps(list(event.to_whom)),
+        "what": event.what,
+        "due_on": event.due_on.isoformat(),
+        "challenge": event.challenge,
+        "state": "open",
+        "made_at": iso(event.occurred_at),
+        "settled_at": None,
+        "on_time": None,
+        "supersedes": event.supersedes,
+        "superseded_by": "",
+        "position": position,
+    }
+
+
+def settle(row: dict[str, Any], event: Any, position: int) -> None:
+    row["state"] = SETTLING[type(event)]
+    row["settled_at"] = iso(event.occurred_at)
+    row["position"] = position
+    if isinstance(event, CommitmentHonoured):
+        row["on_time"] = event.on_time
+    if isinstance(event, CommitmentRenegotiated):
+        row["superseded_by"] = event.new_commitment_id
+
+
+def line_detail(event: Any) -> dict[str, Any]:
+    if isinstance(event, CommitmentMade):
+        keep = ("owners", "to_whom", "what", "challenge", "session_id", "supersedes")
+        return {"due_on": event.due_on.isoformat(), **{k: getattr(event, k) for k in keep}}
+    if isinstance(event, CommitmentHonoured):
+        return {
+            "evidence": event.evidence,
+            "assessed_by": event.assessed_by,
+            "assessors": list(event.assessors),
+            "on_time": event.on_time,
+        }
+    if isinstance(event, CommitmentRenegotiated):
+        return {"new_commitment_id": event.new_commitment_id, "reason": event.reason}
+    return {"reason": event.reason}
+
+
+def line_row(eid: str, item: Item) -> dict[str, Any]:
+    event: Any = item.event
+    return {
+        "position": item.notification.id,
+        "engagement_id": eid,
+        "commitment_id": event.commitment_id,
+        "version": event.originator_version,
+        "line": "made" if isinstance(event, CommitmentMade) else SETTLING[type(event)],
+        "occurred_at": iso(event.occurred_at),
+        "actor_id": event.actor["id"],
+        "actor_role": event.actor["role"],
+        "detail": json.dumps(line_detail(event), sort_keys=True),
+    }
+
+
+class CommitmentLedgerProjection:
+    """Every commitment with its history."""
+
+    name = "commitment_ledger"
+    version = 1
+    needs_events = True
+
+    def __init__(self) -> None:
+        self.tables: Versions[LedgerTables] = Versions(_tables)
+
+    def define(self, metadata: sa.MetaData, suffix: str) -> None:
+        self.tables.define(metadata, suffix)
+
+    def apply(self, conn: Connection, page: Sequence[Item]) -> None:
+        tables = self.tables.applying(conn)
+        items = [i for i in page if isinstance(i.event, COMMITMENT_EVENTS)]
+        if not items:
+            return
+        rows = self._load(conn, tables.commitments, items)
+        for item in items:
+            eid, event = text_id(item.notification.originator_id), item.event
+            if isinstance(event, CommitmentMade):
+                row = made_row(eid, event, item.notification.id)
+                rows[row["key"]] = row
+            else:
+                settle(rows[f"{eid}/{event.commitment_id}"], event, item.notification.id)
+        upsert(conn, tables.commitments, list(rows.values()))
+        insert_all(
+            conn, tables.lines, [line_row(text_id(i.notification.originator_id), i) for i in items]
+        )
+
+    def _load(
+        self, conn: Connection, table: sa.Table, items: list[Item]
+    ) -> dict[str, dict[str, Any]]:
+        keys = {
+            f"{i.notification.originator_id}/{i.event.commitment_id}"
+            for i in items
+            if not isinstance(i.event, CommitmentMade)
+        }
+        if not keys:
+            return {}
+        query = sa.select(table).where(table.c.key.in_(sorted(keys)))
+        return {r.key: dict(r._mapping) for r in conn.execute(query)}
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def tally(commitments: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """made, honoured, broken, honour rate, on-time rate of some commitments."""
+    states = [c["state"] for c in commitments]
+    honoured, broken = states.count("honoured"), states.count("broken")
+    on_time = sum(1 for c in commitments if c["state"] == "honoured" and c["on_time"])
+    return {
+        "made": len(commitments),
+        "honoured": honoured,
+        "broken": broken,
+        "open": states.count("open"),
+        "honour_rate": _rate(honoured, honoured + broken),
+        "on_time_rate": _rate(on_time, honoured),
+    }
+
+
+def rates(commitments: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per protagonist (as owner), per engagement, and the reciprocity between protagonists."""
+    people = sorted({p for c in commitments for p in [*c["owners"], *c["to_whom"]]})
+    per = {p: tally([c for c in commitments if p in c["owners"]]) for p in people}
+    reciprocity = [
+        {
+            "protagonist": a,
+            "other": b,
+            "honour_rate": per[a]["honour_rate"],
+            "other_honour_rate": per[b]["honour_rate"],
+        }
+        for a, b in combinations(people, 2)
+    ]
+    return {"per_protagonist": per, "engagement": tally(commitments), "reciprocity": reciprocity}
+
+
+def commitment_out(row: Any, today: date) -> dict[str, Any]:
+    out = {k: v for k, v in row._mapping.items() if k != "key"}
+    out["owners"], out["to_whom"] = json.loads(row.owners), json.loads(row.to_whom)
+    out["overdue"] = row.state == "open" and date.fromisoformat(row.due_on) < today
+    return out
+
+
+def line_out(row: Any) -> dict[str, Any]:
+    out = {k: v for k, v in row._mapping.items() if k != "engagement_id"}
+    out["detail"] = json.loads(row.detail)
+    return out
+
+
+def get_ledger(
+    read_side: ReadSide, engagement_id: UUID | str, today: date | None = None
+) -> dict[str, Any]:
+    """Every commitment of one engagement with its history, and the rates."""
+    today = today or datetime.now(UTC).date()
+    eid = str(engagement_id)
+    with read_side.view(CommitmentLedgerProjection.name) as (conn, suffix):
+        projection = read_side.projection(CommitmentLedgerProjection.name)
+        assert isinstance(projection, CommitmentLedgerProjection)
+        t = projection.tables.of(suffix)
+        rows = conn.execute(
+            sa.select(t.commitments)
+            .where(t.commitments.c.engagement_id == eid)
+            .order_by(t.commitments.c.made_at, t.commitments.c.position)
+        ).all()
+        lines = conn.execute(
+            sa.select(t.lines).where(t.lines.c.engagement_id == eid).order_by(t.lines.c.position)
+        ).all()
+    commitments = [commitment_out(r, today) for r in rows]
+    for c in commitments:
+        c["history"] = [line_out(x) for x in lines if x.commitment_id == c["commitment_id"]]
+    return {"engagement_id": eid, "commitments": commitments, **rates(commitments)}

@@ -1,0 +1,220 @@
+"""Downstream reports: the projections, pseudonymised, as CSV or JSON Lines, with a manifest.
+
+    DIR/engagements.csv        one row per engagement: phase, counts, gate, compliance
+    DIR/commitments.csv        one row per commitment: owners, to whom, challenge, dates, state
+    DIR/commitment_rates.csv   per engagement and protagonist: made, honoured, broken, rates
+    DIR/trust_moves.csv        per engagement, protagonist, toward whom, challenge: how many
+                               assessments, first, last, lowest, highest score, the move
+    DIR/manifest.json          what, as of which position, row counts, sha256 of every file
+
+A report reader may see status and pseudonymised aggregates only (DOMAIN.md, "Who may see
+what"): every engagement, protagonist and commitment id becomes a stable pseudonym (HMAC-
+SHA256 under a key derived from the master key, so it is the same in every export and
+cannot be reversed without the configuration); no names, titles, organisations, commitment
+texts, notes, evidence or reasons leave. Everything is read in one transaction, so the
+files agree with each other and with the manifest's position.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.audit import AuditRecord, DisclosureMade
+from projections.commitment_ledger import CommitmentLedgerProjection, tally
+from projections.status import COMMITMENT_STATES, StatusProjection
+from projections.timeline import TimelineProjection
+from projections.wiring import ReadSide
+
+FORMATS = ("csv", "jsonl")
+Rows = list[dict[str, Any]]
+
+
+class Pseudonyms:
+    """Stable, keyed pseudonyms: the same id always gives the same pseudonym."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = hashlib.sha256(b"trustpath-export-pseudonyms|" + key).digest()
+
+    def __call__(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._key, f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{kind[0].upper()}-{digest[:16]}"
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote."""
+
+    directory: Path
+    position: int
+    manifest: dict[str, Any]
+
+
+def _live_table(read_side: ReadSide, conn: Connection, name: str) -> Any:
+    projection: Any = read_side.projection(name)
+    return projection.tables.of(read_side.live_suffix(conn, name))
+
+
+def _engagements(rows: Sequence[Any], p: Pseudonyms) -> Rows:
+    counts = [
+        "protagonists",
+        "individual_sessions",
+        "relationship_sessions",
+        "presence_setbacks",
+        "intentions_declared",
+        "intentions_shared",
+        *(f"commitments_{s}" for s in COMMITMENT_STATES),
+    ]
+    kept = ["phase", "opened_at", "last_activity", *counts, "gate_open", "minimums_met"]
+    return [
+        {"engagement": p("engagement", r.engagement_id), **{k: getattr(r, k) for k in kept}}
+        | {"next_challenge": r.next_challenge or ""}
+        for r in rows
+    ]
+
+
+def _commitments(rows: Sequence[Any], p: Pseudonyms) -> Rows:
+    def people(raw: str) -> str:
+        return " ".join(p("protagonist", x) for x in json.loads(raw))
+
+    kept = ("kind", "challenge", "due_on", "state", "made_at", "settled_at", "on_time")
+    return [
+        {
+            "engagement": p("engagement", r.engagement_id),
+            "commitment": p("commitment", r.key),
+            "owners": people(r.owners),
+            "to_whom": people(r.to_whom),
+            **{k: getattr(r, k) for k in kept},
+        }
+        for r in rows
+    ]
+
+
+def _rates(rows: Sequence[Any], p: Pseudonyms) -> Rows:
+    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        c = {"state": r.state, "on_time": r.on_time}
+        for owner in json.loads(r.owners):
+            by_pair.setdefault((r.engagement_id, owner), []).append(c)
+    return [
+        {"engagement": p("engagement", e), "protagonist": p("protagonist", o), **tally(cs)}
+        for (e, o), cs in sorted(by_pair.items())
+    ]
+
+
+def _trust_moves(rows: Sequence[Any], p: Pseudonyms) -> Rows:
+    series: dict[tuple[str, str, str, str], list[int]] = {}
+    for r in rows:
+        key = (r.engagement_id, r.protagonist_id, r.toward_id, r.challenge)
+        series.setdefault(key, []).append(r.score)
+    return [
+        {
+            "engagement": p("engagement", e),
+            "protagonist": p("protagonist", who),
+            "toward": p("protagonist", toward),
+            "challenge": challenge,
+            "assessments": len(s),
+            "first": s[0],
+            "last": s[-1],
+            "lowest": min(s),
+            "highest": max(s),
+            "moved": s[-1] - s[0],
+        }
+        for (e, who, toward, challenge), s in sorted(series.items())
+    ]
+
+
+def collect(read_side: ReadSide, p: Pseudonyms) -> tuple[int, dict[str, Rows]]:
+    """Every dataset, and the position they reflect, read in one transaction."""
+    engine = read_side.engine
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        live = [r for r in read_side.rows(conn) if r.live]
+        position = min((int(r.position) for r in live), default=0)
+        status = _live_table(read_side, conn, StatusProjection.name)
+        ledger = _live_table(read_side, conn, CommitmentLedgerProjection.name)
+        timeline = _live_table(read_side, conn, TimelineProjection.name)
+        s = conn.execute(sa.select(status).order_by(status.c.engagement_id)).all()
+        c = conn.execute(sa.select(ledger.commitments).order_by(ledger.commitments.c.key)).all()
+        t = conn.execute(sa.select(timeline.trust).order_by(timeline.trust.c.position)).all()
+    return position, {
+        "engagements": _engagements(s, p),
+        "commitments": _commitments(c, p),
+        "commitment_rates": _rates(c, p),
+        "trust_moves": _trust_moves(t, p),
+    }
+
+
+def render(rows: Rows, fmt: str) -> bytes:
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def export(read_side: ReadSide, directory: Path, fmt: str, key: bytes) -> Exported:
+    """Write every dataset and the manifest into `directory`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (use {' or '.join(FORMATS)})")
+    read_side.catch_up()
+    position, datasets = collect(read_side, Pseudonyms(key))
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, rows in datasets.items():
+        data = render(rows, fmt)
+        (directory / f"{name}.{fmt}").write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        files.append({"file": f"{name}.{fmt}", "rows": len(rows), "sha256": digest})
+    manifest = {
+        "what": "trustpath projections for report readers (pseudonymised)",
+        "format": fmt,
+        "as_of_position": position,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "pseudonyms": "HMAC-SHA256, key derived from the configured master key",
+        "files": files,
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return Exported(directory, position, manifest)
+
+
+PRACTICE_WIDE = UUID(int=0)
+"""The engagement id of a disclosure that covers every engagement (an export)."""
+
+
+def record_disclosure(
+    read_side: ReadSide, exported: Exported, principal_id: str, recipient: str, basis: str
+) -> int:
+    """Record that the export left the system (a DisclosureMade audit record)."""
+    manifest = (exported.directory / "manifest.json").read_bytes()
+    record = AuditRecord._create(
+        DisclosureMade,
+        engagement_id=PRACTICE_WIDE,
+        principal_id=principal_id,
+        role="admin",
+        occurred_at=datetime.now(UTC),
+        recipient=recipient,
+        basis=basis,
+        description=(
+            f"{exported.manifest['format']} export of the projections as of position "
+            f"{exported.position}"
+        ),
+        item=f"manifest sha256 {hashlib.sha256(manifest).hexdigest()}",
+    )
+    app: Any = read_side.app
+    return int(app.save_and_notify(record))

@@ -1,0 +1,80 @@
+"""Following the log from a separate process (`trustpath projections follow`).
+
+    loop: catch up ─▶ wait for a NOTIFY on the library's channel (PostgreSQL)
+                      or for the poll interval (SQLite, and PostgreSQL as a safety net:
+                      a lost notification cannot stall the follower)
+
+A failure (a poison event, a lost connection) is reported and retried with a growing
+pause; it never skips an event. `stop` ends the loop between rounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
+
+from projections.runner import ReadSideError
+from projections.wiring import ReadSide
+
+log = logging.getLogger("trustpath.projections")
+POLL_S = 1.0
+SQLITE_POLL_S = 0.05
+MAX_BACKOFF_S = 30.0
+
+Report = Callable[[ReadSideError], None]
+
+
+def _report(error: ReadSideError) -> None:
+    log.error("read side: %s", error)
+
+
+@contextmanager
+def listening(read_side: ReadSide) -> Iterator[psycopg.Connection[Any] | None]:
+    """A connection LISTENing on the library's channel (None on SQLite)."""
+    recorder: Any = read_side.app.recorder
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        yield None
+        return
+    url = read_side.engine.url.set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name)))
+        yield conn
+
+
+def wait(conn: psycopg.Connection[Any] | None, stop: threading.Event, seconds: float) -> None:
+    """Until a notification, `stop`, or `seconds` pass."""
+    if conn is None:
+        stop.wait(seconds)
+        return
+    for _ in conn.notifies(timeout=seconds, stop_after=1):
+        pass
+
+
+def follow(
+    read_side: ReadSide,
+    stop: threading.Event,
+    poll_s: float = POLL_S,
+    report: Report = _report,
+) -> None:
+    """Keep every live projection caught up until `stop` is set."""
+    with listening(read_side) as conn:
+        base = poll_s if conn is not None else min(poll_s, SQLITE_POLL_S)
+        pause = base
+        while not stop.is_set():
+            failures = read_side.build_outdated()
+            try:
+                read_side.catch_up()
+            except ReadSideError as failed:
+                failures.append(failed)
+            for each in failures:
+                report(each)
+            pause = min(pause * 2, MAX_BACKOFF_S) if failures else base
+            wait(conn, stop, pause)

@@ -1,0 +1,122 @@
+"""The ledger projection: seal every stored event into the Merkle tree, in log order.
+
+It receives raw notifications (`needs_events = False`): the leaf is hashed from the
+stored bytes, never from a decoded event. One page is one transaction (the runner's):
+leaf rows, the complete-subtree nodes the page closed, the gaps it saw and the checkpoints
+that fell due are written together with the position, or not at all.
+
+Checkpoint policy: one whenever 1,000 leaves were appended since the last, and one at the
+end of a page when the last is 60 s old (or this process has run 60 s without one);
+`store.checkpoint_if_due` covers a quiet log between pages (for the follower to call);
+`LedgerStore.checkpoint` is on demand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from projections.ledger.checkpoints import Checkpoint, Signer
+from projections.ledger.leaves import canonical_id, hash_event
+from projections.ledger.merkle import Frontier
+from projections.ledger.store import fetch_nodes, insert_checkpoints, last_checkpoint, tip
+from projections.ledger.tables import LedgerTables, define_tables
+from projections.runner import Item
+from projections.sql import Versions, insert_all
+
+NAME = "ledger"
+EVERY_EVENTS = 1000
+EVERY_SECONDS = 60.0
+
+SignerFactory = Callable[[], Signer]
+
+
+class LedgerProjection:
+    """Appends one RFC 6962 leaf per stored event; signs checkpoints as they fall due."""
+
+    name = NAME
+    version = 1
+    needs_events = False
+
+    def __init__(self, signer: Signer | SignerFactory | None = None) -> None:
+        self.tables: Versions[LedgerTables] = Versions(define_tables)
+        self._signer = signer
+        self._since_checkpoint = time.monotonic()
+
+    def define(self, metadata: sa.MetaData, suffix: str) -> None:
+        self.tables.define(metadata, suffix)
+
+    @property
+    def signer(self) -> Signer | None:
+        if self._signer is not None and not isinstance(self._signer, Signer):
+            self._signer = self._signer()
+        return self._signer
+
+    def apply(self, conn: Connection, page: Sequence[Item]) -> None:
+        t = self.tables.applying(conn)
+        size, last_id = tip(conn, t)
+        frontier = Frontier(size, fetch_nodes(conn, t, Frontier.keys(size), ordered=True))
+        previous = last_checkpoint(conn, t)
+        signed_size = previous.tree_size if previous else 0
+        leaves: list[dict[str, Any]] = []
+        gaps: list[dict[str, Any]] = []
+        closed: list[tuple[int, int, bytes]] = []
+        checkpoints: list[Checkpoint] = []
+        for item in page:
+            n = item.notification
+            if n.id <= last_id:
+                continue
+            if n.id != last_id + 1:
+                gaps.append(
+                    {
+                        "leaf_index": frontier.size,
+                        "first_missing": last_id + 1,
+                        "last_missing": n.id - 1,
+                    }
+                )
+            oid = canonical_id(n.originator_id)
+            digest = hash_event(n.id, oid, n.originator_version, n.topic, n.state)
+            leaves.append(
+                {
+                    "leaf_index": frontier.size,
+                    "notification_id": n.id,
+                    "originator_id": oid,
+                    "originator_version": n.originator_version,
+                    "leaf_hash": digest,
+                }
+            )
+            frontier.push(digest, closed)
+            last_id = n.id
+            if frontier.size - signed_size >= EVERY_EVENTS and self._may_sign():
+                checkpoints.append(self._sign(frontier))
+                signed_size = frontier.size
+        if frontier.size > signed_size and self._time_is_due(previous, checkpoints):
+            checkpoints.append(self._sign(frontier))
+        insert_all(conn, t.leaves, leaves)
+        insert_all(conn, t.nodes, [{"level": lv, "idx": i, "hash": h} for lv, i, h in closed])
+        insert_all(conn, t.gaps, gaps)
+        insert_checkpoints(conn, t, checkpoints)
+
+    def _may_sign(self) -> bool:
+        return self._signer is not None
+
+    def _sign(self, frontier: Frontier) -> Checkpoint:
+        signer = self.signer
+        assert signer is not None
+        self._since_checkpoint = time.monotonic()
+        return signer.sign(frontier.size, frontier.root())
+
+    def _time_is_due(self, previous: Checkpoint | None, made: list[Checkpoint]) -> bool:
+        if made or not self._may_sign():
+            return False
+        if time.monotonic() - self._since_checkpoint >= EVERY_SECONDS:
+            return True
+        if previous is None:
+            return False
+        age = datetime.now(UTC) - datetime.fromisoformat(previous.signed_at)
+        return age.total_seconds() >= EVERY_SECONDS

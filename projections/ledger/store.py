@@ -1,0 +1,262 @@
+"""The tree read back from the ledger's tables: size, roots, proofs, checkpoints.
+
+Proofs fetch exactly the stored nodes they need in one query per level kind (leaves,
+inner nodes), whatever the tree's size, so a proof costs a few milliseconds at a million
+leaves. `LedgerStore` resolves the live version's tables from the positions table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from projections.ledger.checkpoints import Checkpoint, Signer
+from projections.ledger.merkle import (
+    NodeKey,
+    NodeSource,
+    ProofError,
+    consistency_proof,
+    inclusion_path,
+    needed_nodes,
+    root,
+)
+from projections.ledger.tables import LedgerTables, checkpoints_metadata, define_tables
+from projections.runner import positions
+
+NAME = "ledger"
+T = TypeVar("T")
+
+
+class LedgerNotReadyError(LookupError):
+    """The ledger has no live version yet, or the asked leaf is not sealed yet."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    leaf_index: int
+    notification_id: int
+    originator_id: str
+    originator_version: int
+    leaf_hash: bytes
+
+
+class DictSource:
+    """A `NodeSource` over fetched nodes."""
+
+    def __init__(self, nodes: dict[NodeKey, bytes]) -> None:
+        self.nodes = nodes
+
+    def node(self, level: int, index: int) -> bytes:
+        return self.nodes[(level, index)]
+
+
+def tip(conn: Connection, t: LedgerTables) -> tuple[int, int]:
+    """(tree size, last sealed notification id)."""
+    row = conn.execute(
+        sa.select(t.leaves.c.leaf_index, t.leaves.c.notification_id)
+        .order_by(t.leaves.c.leaf_index.desc())
+        .limit(1)
+    ).first()
+    return (0, 0) if row is None else (int(row[0]) + 1, int(row[1]))
+
+
+def fetch_nodes(
+    conn: Connection, t: LedgerTables, keys: Sequence[NodeKey], ordered: bool = False
+) -> list[bytes]:
+    found = fetch_node_map(conn, t, keys)
+    return [found[k] for k in keys] if ordered else list(found.values())
+
+
+def fetch_node_map(
+    conn: Connection, t: LedgerTables, keys: Iterable[NodeKey]
+) -> dict[NodeKey, bytes]:
+    keys = list(keys)
+    found: dict[NodeKey, bytes] = {}
+    leaves = [i for level, i in keys if level == 0]
+    if leaves:
+        rows = conn.execute(
+            sa.select(t.leaves.c.leaf_index, t.leaves.c.leaf_hash).where(
+                t.leaves.c.leaf_index.in_(leaves)
+            )
+        )
+        found.update({(0, int(r[0])): bytes(r[1]) for r in rows})
+    inner = [(level, i) for level, i in keys if level > 0]
+    if inner:
+        rows = conn.execute(
+            sa.select(t.nodes.c.level, t.nodes.c.idx, t.nodes.c.hash).where(
+                sa.tuple_(t.nodes.c.level, t.nodes.c.idx).in_(inner)
+            )
+        )
+        found.update({(int(r[0]), int(r[1])): bytes(r[2]) for r in rows})
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise LedgerNotReadyError(
+            f"the ledger misses {len(missing)} stored node(s), e.g. {missing[0]}"
+        )
+    return found
+
+
+def last_checkpoint(conn: Connection, t: LedgerTables) -> Checkpoint | None:
+    ensure_checkpoints_table(conn)
+    row = conn.execute(
+        sa.select(t.checkpoints)
+        .order_by(t.checkpoints.c.tree_size.desc(), t.checkpoints.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _checkpoint(row)
+
+
+def all_checkpoints(conn: Connection, t: LedgerTables) -> list[Checkpoint]:
+    ensure_checkpoints_table(conn)
+    rows = conn.execute(sa.select(t.checkpoints).order_by(t.checkpoints.c.id))
+    return [_checkpoint(r) for r in rows]
+
+
+def insert_checkpoints(conn: Connection, t: LedgerTables, made: Sequence[Checkpoint]) -> None:
+    if made:
+        ensure_checkpoints_table(conn)
+        conn.execute(
+            t.checkpoints.insert(),
+            [
+                {
+                    "tree_size": c.tree_size,
+                    "root_hash": c.root_hash,
+                    "signed_at": c.signed_at,
+                    "key_id": c.key_id,
+                    "signature": c.signature,
+                }
+                for c in made
+            ],
+        )
+
+
+_created: set[str] = set()
+
+
+def ensure_checkpoints_table(conn: Connection) -> None:
+    url = conn.engine.url.render_as_string(hide_password=True)
+    if url not in _created:
+        checkpoints_metadata.create_all(conn)
+        _created.add(url)
+
+
+def _checkpoint(row: sa.Row[Any]) -> Checkpoint:
+    m = row._mapping
+    return Checkpoint(
+        int(m["tree_size"]),
+        bytes(m["root_hash"]),
+        str(m["signed_at"]),
+        str(m["key_id"]),
+        bytes(m["signature"]),
+    )
+
+
+class LedgerStore:
+    """The live ledger of one database, for proofs, checkpoints and reports."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def tables(self, conn: Connection) -> LedgerTables:
+        suffix = conn.execute(
+            sa.select(positions.c.suffix).where(positions.c.name == NAME, positions.c.live)
+        ).scalar()
+        if suffix is None:
+            raise LedgerNotReadyError("the ledger has no live version yet (run the projections)")
+        return define_tables(sa.MetaData(), str(suffix))
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return tip(conn, self.tables(conn))[0]
+
+    def leaf(self, *, index: int | None = None, notification_id: int | None = None) -> Leaf:
+        with self.engine.connect() as conn:
+            t = self.tables(conn)
+            c = t.leaves.c
+            where = (
+                c.leaf_index == index if index is not None else c.notification_id == notification_id
+            )
+            row = conn.execute(sa.select(t.leaves).where(where)).first()
+        if row is None:
+            what = f"leaf {index}" if index is not None else f"event {notification_id}"
+            raise LedgerNotReadyError(f"{what} is not in the ledger (yet)")
+        m = row._mapping
+        return Leaf(
+            int(m["leaf_index"]),
+            int(m["notification_id"]),
+            str(m["originator_id"]),
+            int(m["originator_version"]),
+            bytes(m["leaf_hash"]),
+        )
+
+    def leaves_by_notification(self, ids: Sequence[int]) -> dict[int, int]:
+        """notification id → leaf index, for the sealed ones."""
+        with self.engine.connect() as conn:
+            t = self.tables(conn)
+            rows = conn.execute(
+                sa.select(t.leaves.c.notification_id, t.leaves.c.leaf_index).where(
+                    t.leaves.c.notification_id.in_(list(ids))
+                )
+            )
+            return {int(r[0]): int(r[1]) for r in rows}
+
+    def root(self, size: int) -> bytes:
+        return self._compute(lambda s: root(s, size), size)
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return self._compute(lambda s: inclusion_path(s, index, size), size)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        return self._compute(lambda s: consistency_proof(s, first, second), second)
+
+    def _compute(self, compute: Callable[[NodeSource], T], size: int) -> T:
+        with self.engine.connect() as conn:
+            t = self.tables(conn)
+            have = tip(conn, t)[0]
+            if size > have:
+                raise ProofError(f"the ledger holds {have} leaves, not {size}")
+            nodes = fetch_node_map(conn, t, needed_nodes(compute))
+        return compute(DictSource(nodes))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        with self.engine.connect() as conn:
+            return all_checkpoints(conn, self.tables(conn))
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self.engine.connect() as conn:
+            return last_checkpoint(conn, self.tables(conn))
+
+    def checkpoint(self, signer: Signer) -> Checkpoint:
+        """Sign the current tree (on demand); the latest one again if nothing changed."""
+        with self.engine.begin() as conn:
+            t = self.tables(conn)
+            size = tip(conn, t)[0]
+            latest = last_checkpoint(conn, t)
+            if latest is not None and latest.tree_size == size and latest.key_id == signer.key_id:
+                return latest
+            nodes = fetch_node_map(conn, t, needed_nodes(lambda s: root(s, size)))
+            made = signer.sign(size, root(DictSource(nodes), size))
+            insert_checkpoints(conn, t, [made])
+            return made
+
+
+def checkpoint_if_due(store: LedgerStore, signer: Signer, every_seconds: float = 60.0) -> bool:
+    """Sign a checkpoint if leaves were sealed since the last one and it is `every_seconds` old.
+
+    For the process that follows the log (serve, projections follow) to call periodically,
+    so that a quiet log's last events are signed within a minute.
+    """
+    latest = store.latest_checkpoint()
+    if latest is not None and latest.tree_size >= store.size():
+        return False
+    if latest is not None:
+        age = datetime.now(UTC) - datetime.fromisoformat(latest.signed_at)
+        if age.total_seconds() < every_seconds:
+            return False
+    store.checkpoint(signer)
+    return True

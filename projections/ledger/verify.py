@@ -1,0 +1,312 @@
+"""The verifier: recompute every leaf from the stored events and check every signed root.
+
+    events table ──▶ leaf hashes ──▶ root at each checkpoint size ══ signed root?
+    ledger leaves ─▶ root at each checkpoint size ══ signed root?   (authenticates them)
+    first leaf where the events and the authenticated ledger differ ──▶ what is wrong there
+
+It trusts nothing in the database: only the checkpoints (each signature checked with the
+public key) and the stored bytes. The ledger's own leaf rows are used to *name* the first
+bad position once the signed roots vouch for them; when they do not (the ledger was
+tampered with too, or is absent, as in a bare export), the verifier still fails and names
+the first checkpoint interval whose root does not match.
+
+    changed     the event at that notification id is not the one that was sealed
+    missing     a sealed event is gone from the log
+    inserted    an event is in the log that was never sealed there
+    reordered   a sealed event is intact but sits at another position
+    truncated   the log ends before the size a checkpoint signed
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from projections.ledger.checkpoints import Checkpoint, verify_checkpoint
+from projections.ledger.leaves import hash_event
+from projections.ledger.merkle import LEAF_PREFIX, NODE_PREFIX, root
+from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_stream, stored_events
+
+Progress = Callable[[int], None]
+Locate = Callable[[str, int], int | None]
+"""Where the ledger sealed the event (originator id, version), if it did."""
+LedgerLeaves = Callable[[], "tuple[Leaves, Locate] | None"]
+
+
+def _nowhere(_oid: str, _version: int) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    position: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"position {self.position}: " if self.position is not None else ""
+        return f"{self.kind}: {where}{self.detail}"
+
+
+@dataclass
+class Leaves:
+    """Leaf hashes (32 bytes each, concatenated) and their notification ids."""
+
+    hashes: bytearray = field(default_factory=bytearray)
+    ids: array[int] = field(default_factory=lambda: array("q"))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hash(self, i: int) -> bytes:
+        return bytes(self.hashes[32 * i : 32 * i + 32])
+
+
+@dataclass
+class Report:
+    events: int = 0
+    checkpoints: int = 0
+    signed_size: int = 0
+    gaps: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first(self) -> Finding | None:
+        return self.findings[0] if self.findings else None
+
+
+def recompute(url: str, progress: Progress | None = None, every: int = 50_000) -> Leaves:
+    """Every leaf hash, from the events table."""
+    if is_postgres(url):
+        return _recompute_pg(url, progress, every)
+    leaves = Leaves()
+    add_hash, add_id = leaves.hashes.extend, leaves.ids.append
+    for count, (nid, oid, version, topic, state) in enumerate(stored_events(url), 1):
+        add_hash(hash_event(nid, oid, version, topic, state))
+        add_id(nid)
+        if progress is not None and count % every == 0:
+            progress(count)
+    return leaves
+
+
+def _recompute_pg(url: str, progress: Progress | None, every: int) -> Leaves:
+    leaves = Leaves()
+    add_hash, add_id, sha256 = leaves.hashes.extend, leaves.ids.append, hashlib.sha256
+
+    def on_leaf(nid: int, data: memoryview) -> None:
+        digest = sha256(LEAF_PREFIX)
+        digest.update(data)
+        add_hash(digest.digest())
+        add_id(nid)
+        if progress is not None and len(leaves.ids) % every == 0:
+            progress(len(leaves.ids))
+
+    pg_leaf_stream(url, on_leaf)
+    return leaves
+
+
+class _Levels:
+    """A `NodeSource` over leaf hashes: every complete level, built a level at a time."""
+
+    def __init__(self, leaves: Leaves) -> None:
+        data, n, sha256 = leaves.hashes, len(leaves), hashlib.sha256
+        self.leaves = data
+        self.levels: list[list[bytes]] = [[]]
+        if n > 1:
+            self.levels.append(
+                [
+                    sha256(NODE_PREFIX + data[i : i + 64]).digest()
+                    for i in range(0, 64 * (n // 2), 64)
+                ]
+            )
+        while len(self.levels[-1]) > 1:
+            below = self.levels[-1]
+            self.levels.append(
+                [
+                    sha256(NODE_PREFIX + below[i] + below[i + 1]).digest()
+                    for i in range(0, len(below) - 1, 2)
+                ]
+            )
+
+    def node(self, level: int, index: int) -> bytes:
+        if level == 0:
+            return bytes(self.leaves[32 * index : 32 * index + 32])
+        return self.levels[level][index]
+
+
+def roots_at(leaves: Leaves, sizes: Sequence[int]) -> dict[int, bytes]:
+    """The root at each of `sizes` that the leaves reach."""
+    tree = _Levels(leaves)
+    return {s: root(tree, s) for s in set(sizes) if s <= len(leaves)}
+
+
+def verify(
+    url: str,
+    checkpoints: Sequence[Checkpoint],
+    public_key: Ed25519PublicKey,
+    ledger: LedgerLeaves | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Check every signature, every signed root, every leaf; the first failure named first.
+
+    `ledger` loads the ledger's own leaves; it is called only to locate a failure.
+    """
+    report = Report(checkpoints=len(checkpoints))
+    report.findings += _bad_signatures(checkpoints, public_key)
+    signed = [c for c in checkpoints if verify_checkpoint(c, public_key)]
+    report.signed_size = max((c.tree_size for c in signed), default=0)
+    events = recompute(url, progress)
+    report.events = len(events)
+    report.gaps = sum(1 for a, b in zip(events.ids, events.ids[1:], strict=False) if b != a + 1)
+    bad = _first_bad_checkpoint(events, signed)
+    if bad is None:
+        return report
+    loaded = ledger() if ledger is not None else None
+    found = None
+    if loaded is not None and _trusted_size(loaded[0], signed) >= bad.tree_size:
+        found = _diagnose(url, events, loaded[0], loaded[1], _trusted_size(loaded[0], signed))
+    report.findings.insert(0, found or _interval_finding(events, signed, bad))
+    return report
+
+
+def _bad_signatures(checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey) -> list[Finding]:
+    return [
+        Finding(
+            "signature",
+            None,
+            f"checkpoint of size {c.tree_size} ({c.signed_at}) is not signed by this key",
+        )
+        for c in checkpoints
+        if not verify_checkpoint(c, key)
+    ]
+
+
+def _first_bad_checkpoint(leaves: Leaves, signed: Sequence[Checkpoint]) -> Checkpoint | None:
+    roots = roots_at(leaves, [c.tree_size for c in signed])
+    bad = [c for c in signed if roots.get(c.tree_size) != c.root_hash]
+    return min(bad, key=lambda c: c.tree_size) if bad else None
+
+
+def _trusted_size(stored: Leaves, signed: Sequence[Checkpoint]) -> int:
+    """The largest size up to which every signed root vouches for the ledger's own leaves."""
+    roots = roots_at(stored, [c.tree_size for c in signed])
+    trusted = 0
+    for c in sorted(signed, key=lambda c: c.tree_size):
+        if roots.get(c.tree_size) != c.root_hash:
+            break
+        trusted = c.tree_size
+    return trusted
+
+
+def _interval_finding(events: Leaves, signed: Sequence[Checkpoint], bad: Checkpoint) -> Finding:
+    if len(events) < bad.tree_size:
+        earlier = [c.tree_size for c in signed if c.tree_size <= len(events)]
+        roots = roots_at(events, earlier)
+        if all(roots[c.tree_size] == c.root_hash for c in signed if c.tree_size in roots):
+            return Finding(
+                "truncated",
+                len(events),
+                f"the log ends at {len(events)} events; a checkpoint signed {bad.tree_size}",
+            )
+    sizes = sorted(c.tree_size for c in signed if c.tree_size < bad.tree_size)
+    good = max((s for s in sizes), default=0)
+    return Finding(
+        "changed",
+        good,
+        f"the root at size {bad.tree_size} does not match its checkpoint; the first bad leaf "
+        f"lies in [{good}, {bad.tree_size}) (the ledger's own leaves cannot narrow it: they are "
+        "absent or not vouched for by the checkpoints)",
+    )
+
+
+def _diagnose(
+    url: str, events: Leaves, stored: Leaves, locate: Locate, trusted: int
+) -> Finding | None:
+    i = _first_difference(events, stored, trusted)
+    if i is None:
+        return None
+    if i >= len(events):
+        return Finding(
+            "truncated", i, f"the log ends at {len(events)} events; {trusted} were signed"
+        )
+    got, sealed = events.ids[i], stored.ids[i]
+    if got > sealed:
+        return Finding(
+            "missing", i, f"the event sealed as notification {sealed} is gone from the log"
+        )
+    if got < sealed:
+        return Finding("inserted", i, f"notification {got} is in the log but was never sealed here")
+    moved = _moved_from(url, got, stored, locate)
+    if moved is not None:
+        return Finding(
+            "reordered", i, f"notification {got} holds the event sealed at position {moved}"
+        )
+    return Finding(
+        "changed",
+        i,
+        f"the event at notification {got} is not the one sealed (payload or metadata edited)",
+    )
+
+
+def _first_difference(events: Leaves, stored: Leaves, trusted: int) -> int | None:
+    n = min(len(events), trusted)
+    a, b = events.hashes, stored.hashes
+    if a[: 32 * n] == b[: 32 * n]:
+        return n if n < trusted else None
+    lo, hi = 0, n  # first differing leaf by bisection on equal prefixes
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[: 32 * (mid + 1)] == b[: 32 * (mid + 1)]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _moved_from(url: str, nid: int, stored: Leaves, locate: Locate) -> int | None:
+    """Where the event now at `nid` was sealed, if it is intact but elsewhere."""
+    row: Row | None = events_at(url, [nid]).get(nid)
+    if row is None:
+        return None
+    j = locate(row[1], row[2])
+    if j is None or stored.ids[j] == nid:
+        return None
+    return j if hash_event(stored.ids[j], *row[1:]) == stored.hash(j) else None
+
+
+def read_ledger(engine: sa.Engine) -> tuple[Leaves, Locate] | None:
+    """The live ledger's own leaves, and where it sealed a given event; None without one."""
+    from projections.ledger.store import LedgerNotReadyError, LedgerStore
+
+    store = LedgerStore(engine)
+    try:
+        with engine.connect() as conn:
+            t = store.tables(conn)
+            c = t.leaves.c
+            leaves = Leaves()
+            rows = conn.execute(sa.select(c.notification_id, c.leaf_hash).order_by(c.leaf_index))
+            for nid, digest in rows:
+                leaves.ids.append(int(nid))
+                leaves.hashes.extend(digest)
+    except (LedgerNotReadyError, sa.exc.DBAPIError):
+        return None
+
+    def locate(oid: str, version: int) -> int | None:
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.select(c.leaf_index).where(
+                    c.originator_id == oid, c.originator_version == version
+                )
+            ).scalar()
+        return None if found is None else int(found)
+
+    return leaves, locate

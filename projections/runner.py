@@ -1,0 +1,301 @@
+"""The one catch-up runner that every projection (status, ledgers, timeline, audit) uses.
+
+    notification log ──select_notifications(pos, page)──▶ [Item(notification, event)]
+          │                                                   │ one transaction per page:
+          │                                                   │  1. CAS the position row
+          │                                                   │  2. projection.apply(conn, page)
+          ▼                                                   ▼
+    trustpath_projection_positions (name, suffix, version, position, updated_at, live)
+
+A projection is any object with the `Projection` protocol: a stable `name`, a code
+`version` (bump it and the read side rebuilds the projection beside the live one), whether
+it needs decoded domain events, `define` (its SQLAlchemy Core tables, every name carrying
+the suffix so that a new version is built beside the live one), and `apply` (fold one page
+into its tables, inside the runner's transaction).
+
+Exactly once: the runner first moves the position with a compare-and-set
+(`UPDATE ... SET position = new WHERE position = old`), which also takes the row's lock,
+then applies the page, then commits. A racing runner's CAS matches no row (after waiting
+for the first to commit) and its transaction is rolled back: a duplicate page changes
+nothing. An exception while applying rolls back the position with the views; the runner
+raises `ProjectionFailedError` and the next catch-up retries the same page: a poison
+event is never skipped.
+
+    ReadSideError
+    ├── ProjectionFailedError     applying a page failed; nothing of it was written
+    ├── PositionConflictError     another runner moved the position first (retried inside)
+    ├── ProjectionNotFoundError   no projection of that name
+    ├── ProjectionNotReadyError   the projection has no live version yet
+    ├── PositionBeyondLogError    a position past the end of the notification log
+    └── ReadSideTimeoutError      a read-your-writes wait did not see the position in time
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+import sqlalchemy as sa
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+from sqlalchemy.engine import Connection, Engine
+
+POSITIONS = "trustpath_projection_positions"
+DEFAULT_PAGE_SIZE = 2000
+
+positions_metadata = sa.MetaData()
+positions = sa.Table(
+    POSITIONS,
+    positions_metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("suffix", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("live", sa.Boolean, nullable=False),
+    sa.Column("retired", sa.Boolean, nullable=False, default=False),
+)
+"""One row per built version: the live one, one being built, retired ones kept for readers."""
+
+
+class ReadSideError(Exception):
+    """Something on the read side went wrong; the message says what."""
+
+
+class ProjectionFailedError(ReadSideError):
+    """Applying a page failed; the view and its position are as they were before it."""
+
+
+class PositionConflictError(ReadSideError):
+    """Another runner advanced this projection first; the page was not applied twice."""
+
+
+class ProjectionNotFoundError(ReadSideError):
+    """No projection has that name."""
+
+
+class ProjectionNotReadyError(ReadSideError):
+    """The projection has no live version yet (it is being built)."""
+
+
+class PositionBeyondLogError(ReadSideError):
+    """A position was asked for that is past the end of the notification log."""
+
+
+class ReadSideTimeoutError(ReadSideError):
+    """The projections did not reach the asked position before the timeout."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One stored event as a projection receives it."""
+
+    notification: Notification
+    event: Any
+    """The decoded domain event, or None for projections with `needs_events = False`."""
+
+
+@runtime_checkable
+class Projection(Protocol):
+    """A read model built from the notification log."""
+
+    name: str
+    version: int
+    needs_events: bool
+
+    def define(self, metadata: sa.MetaData, suffix: str) -> None:
+        """Declare this projection's tables for one built version (names carry `suffix`)."""
+
+    def apply(self, conn: Connection, page: Sequence[Item]) -> None:
+        """Fold one page of items into the tables of the version being applied.
+
+        The runner sets `conn.info["suffix"]` to that version's suffix.
+        """
+
+
+@dataclass(frozen=True)
+class Target:
+    """One built version of a projection: the projection and its table suffix."""
+
+    projection: Projection
+    suffix: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.projection.name, self.suffix)
+
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the log: bare items, decoded items (or why decoding failed)."""
+
+    notifications: Sequence[Notification]
+    bare: list[Item]
+    decoded: list[Item] | None
+    error: ProjectionFailedError | None
+
+    def items_for(self, projection: Projection) -> list[Item]:
+        if not projection.needs_events:
+            return self.bare
+        if self.decoded is None:
+            raise self.error or ProjectionFailedError("page was not decoded")
+        return self.decoded
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_positions(conn: Connection, targets: Iterable[Target]) -> dict[tuple[str, str], int]:
+    """Current position of each target (0 when it has no row yet)."""
+    rows = conn.execute(sa.select(positions.c.name, positions.c.suffix, positions.c.position))
+    found = {(r.name, r.suffix): int(r.position) for r in rows}
+    return {t.key: found.get(t.key, 0) for t in targets}
+
+
+def insert_position(conn: Connection, target: Target, live: bool) -> None:
+    """Start tracking a new built version of a projection at position 0."""
+    conn.execute(
+        positions.insert().values(
+            name=target.projection.name,
+            suffix=target.suffix,
+            version=target.projection.version,
+            position=0,
+            updated_at=now(),
+            live=live,
+            retired=False,
+        )
+    )
+
+
+class Runner:
+    """Catches targets up with the notification log, page by page, exactly once."""
+
+    def __init__(
+        self, app: Application[Any], engine: Engine, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.page_size = page_size
+
+    def catch_up(
+        self, targets: Sequence[Target], stop: int | None = None, progress: Progress | None = None
+    ) -> int:
+        """Apply every page after each target's position (up to `stop`); returns events read.
+
+        While a full page is being applied, the next one is read and decoded by a helper
+        thread (the database works meanwhile, so the two overlap); it is used only if every
+        target then stands where that page begins.
+        """
+        read, failures = 0, []
+        targets = list(targets)
+        decode = any(t.projection.needs_events for t in targets)
+        with ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool:
+            ahead: tuple[int, Future[Page]] | None = None
+            while targets:
+                with self.engine.connect() as conn:
+                    at = read_positions(conn, targets)
+                start = min(at.values())
+                if stop is not None and start >= stop:
+                    break
+                page = ahead[1].result() if ahead and ahead[0] == start else None
+                page = page or self.fetch(start, stop, decode)
+                if not page.notifications:
+                    break
+                ahead = None
+                if len(page.notifications) == self.page_size:
+                    last = page.notifications[-1].id
+                    ahead = (last, pool.submit(self.fetch, last, stop, decode))
+                for target, failed in self._apply_page(targets, at, page):
+                    failures.append(failed)
+                    targets.remove(target)
+                read += len(page.notifications)
+                if progress is not None:
+                    progress(page.notifications[-1].id)
+        if failures:
+            raise failures[0]
+        return read
+
+    def fetch(self, start: int, stop: int | None, decode: bool) -> Page:
+        """The page after `start`, decoded if asked (a decoding failure is kept, not raised)."""
+        notifications = self.app.recorder.select_notifications(
+            start, self.page_size, stop=stop, inclusive_of_start=False
+        )
+        bare = [Item(n, None) for n in notifications]
+        if not decode:
+            return Page(notifications, bare, None, None)
+        try:
+            return Page(notifications, bare, self._decoded(notifications), None)
+        except ProjectionFailedError as error:
+            return Page(notifications, bare, None, error)
+
+    def _apply_page(
+        self, targets: Sequence[Target], at: dict[tuple[str, str], int], page: Page
+    ) -> list[tuple[Target, ProjectionFailedError]]:
+        """Apply the page to every target; a failing target is reported, the others go on."""
+        failures: list[tuple[Target, ProjectionFailedError]] = []
+        ids = [n.id for n in page.notifications]
+        for target in targets:
+            start = bisect.bisect_right(ids, at[target.key])
+            if start == len(ids):
+                continue
+            try:
+                self.apply(target, at[target.key], page.items_for(target.projection)[start:])
+            except PositionConflictError:
+                continue  # another runner applied it; the next round re-reads positions
+            except ProjectionFailedError as error:
+                failures.append((target, error))
+        return failures
+
+    def _decoded(self, notifications: Sequence[Notification]) -> list[Item]:
+        to_event = self.app.mapper.to_domain_event
+        items = []
+        for n in notifications:
+            try:
+                items.append(Item(n, to_event(n)))
+            except Exception as error:
+                raise ProjectionFailedError(
+                    f"cannot decode event at position {n.id} ({n.topic}): "
+                    f"{type(error).__name__}; nothing applied"
+                ) from error
+        return items
+
+    def apply(self, target: Target, expected: int, items: Sequence[Item]) -> None:
+        """Apply one page to one target: CAS the position, fold, commit — or change nothing."""
+        last = items[-1].notification.id
+        name = target.projection.name
+        try:
+            with self.engine.begin() as conn:
+                self._compare_and_set(conn, target, expected, last)
+                conn.info["suffix"] = target.suffix
+                try:
+                    target.projection.apply(conn, items)
+                finally:
+                    conn.info.pop("suffix", None)
+        except PositionConflictError:
+            raise
+        except Exception as error:
+            first = items[0].notification.id
+            raise ProjectionFailedError(
+                f"projection {name!r} failed on positions {first}..{last} "
+                f"({type(error).__name__}); nothing applied, will retry"
+            ) from error
+
+    def _compare_and_set(self, conn: Connection, target: Target, expected: int, new: int) -> None:
+        name, suffix = target.key
+        moved = conn.execute(
+            positions.update()
+            .where(positions.c.name == name)
+            .where(positions.c.suffix == suffix)
+            .where(positions.c.position == expected)
+            .values(position=new, updated_at=now())
+        )
+        if moved.rowcount != 1:
+            raise PositionConflictError(f"{name}/{suffix} is no longer at {expected}")

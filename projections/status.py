@@ -1,0 +1,294 @@
+"""Engagement status: where each engagement stands, one row per engagement.
+
+    trustpath_status_<suffix>
+      engagement_id PK, title, organisation, phase, opened_at, last_activity, version,
+      position, protagonists, individual_sessions, relationship_sessions,
+      presence_setbacks, intentions_declared, intentions_shared, gate_open,
+      next_challenge, commitments_{open,honoured,broken,renegotiated,withdrawn},
+      minimums_met, next_step, state (JSON: the folded state, below)
+
+The fold is the domain's own: each engagement event's `evolve` (state changes only) runs
+on a plain `Folded` state, and the gate, the minimums, the next challenge and the phase are
+the domain's own rules (`RelationshipSpaceCommands`, `LifecycleCommands`) read from it;
+nothing here re-implements them. A page is folded in memory and written as one upsert per
+engagement touched. No confidential content: sealed fields are never read here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.engagement import Engagement
+from domain.events import EngagementEvent
+from domain.lifecycle import LifecycleCommands
+from domain.parties import CoachAssigned, CoachReassigned
+from domain.relationship_space import RelationshipSpaceCommands
+from domain.values import Policy
+from projections.runner import Item
+from projections.sql import Versions, upsert
+from projections.wiring import ReadSide
+
+COMMITMENT_STATES = ("open", "honoured", "broken", "renegotiated", "withdrawn")
+SKIPPED = ("content_index", "handled_commands", "_policy")
+"""Fold attributes the domain keeps for itself (idempotency, sealed-field index)."""
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _tables(metadata: sa.MetaData, suffix: str) -> sa.Table:
+    return sa.Table(
+        f"trustpath_status_{suffix}",
+        metadata,
+        sa.Column("engagement_id", sa.String(36), primary_key=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("organisation", sa.Text, nullable=False),
+        sa.Column("phase", sa.String(32), nullable=False, index=True),
+        sa.Column("opened_at", sa.String(40), nullable=False),
+        sa.Column("last_activity", sa.String(40), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+        *(
+            sa.Column(name, sa.Integer, nullable=False)
+            for name in (
+                "protagonists",
+                "individual_sessions",
+                "relationship_sessions",
+                "presence_setbacks",
+                "intentions_declared",
+                "intentions_shared",
+                *(f"commitments_{s}" for s in COMMITMENT_STATES),
+            )
+        ),
+        sa.Column("gate_open", sa.Boolean, nullable=False),
+        sa.Column("minimums_met", sa.Boolean, nullable=False),
+        sa.Column("next_challenge", sa.String(32)),
+        sa.Column("next_step", sa.Text, nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+    )
+
+
+class Folded(RelationshipSpaceCommands, LifecycleCommands):
+    """An engagement's state as its events evolve it, outside any aggregate."""
+
+    coach_names: dict[str, str]
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.content_index, self.handled_commands = {}, {}
+
+    @classmethod
+    def opened(cls, event: Engagement.Opened) -> Folded:
+        return cls(
+            {
+                "title": event.title,
+                "organisation": event.organisation,
+                "sponsor": event.sponsor,
+                "policy": event.policy,
+                "opened_at": iso(event.occurred_at),
+                "last_activity": iso(event.occurred_at),
+                "agreement": None,
+                "protagonists": {},
+                "individual_sessions": {},
+                "relationship_sessions": {},
+                "challenges_explored": [],
+                "presence_setbacks": 0,
+                "commitments": {},
+                "paused": False,
+                "termination_requested": False,
+                "ended": "",
+                "follow_ups": 0,
+                "coach_names": {},
+                "version": event.originator_version,
+            }
+        )
+
+    def fold(self, event: EngagementEvent) -> None:
+        event.evolve(self)  # type: ignore[arg-type]
+        if isinstance(event, CoachAssigned | CoachReassigned):
+            self.coach_names[event.protagonist_id] = event.coach_name
+        self.version = event.originator_version
+
+    def the_policy(self) -> Policy:
+        """The domain's policy, parsed once per fold (the rules ask for it many times)."""
+        if "_policy" not in self.__dict__:
+            self.__dict__["_policy"] = Policy.from_dict(self.policy)
+        policy: Policy = self.__dict__["_policy"]
+        return policy
+
+    def state(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in SKIPPED}
+
+    def next_step(self) -> str:
+        """What comes next, in the method's words."""
+        if self.ended:
+            return "follow-up (did trust last?)"
+        if self.termination_requested:
+            return "close the engagement (termination requested)"
+        if self.paused:
+            return "resume the engagement"
+        if self.agreement is None:
+            return "sign the coaching agreement"
+        if not self.gate_is_open():
+            return self._gate_step()
+        challenge = self.next_challenge()
+        if challenge is not None:
+            return f"relationship session on {challenge}"
+        missing = self.minimums_missing()
+        return "still needed: " + "; ".join(missing) if missing else "complete the engagement"
+
+    def _gate_step(self) -> str:
+        try:
+            self.check_gate()
+        except Exception as rule:
+            return f"open the gate: {rule}"
+        return "open the gate"  # pragma: no cover - only called when the gate is closed
+
+
+def status_row(engagement_id: str, folded: Folded, position: int) -> dict[str, Any]:
+    """The status row of a folded engagement."""
+    people = folded.protagonists.values()
+    states = [c["state"] for c in folded.commitments.values()]
+    return {
+        "engagement_id": engagement_id,
+        "title": folded.title,
+        "organisation": folded.organisation,
+        "phase": folded.phase.value,
+        "opened_at": folded.opened_at,
+        "last_activity": folded.last_activity,
+        "version": folded.version,
+        "position": position,
+        "protagonists": len(folded.protagonists),
+        "individual_sessions": len(folded.individual_sessions),
+        "relationship_sessions": len(folded.relationship_sessions),
+        "presence_setbacks": folded.presence_setbacks,
+        "intentions_declared": sum(1 for p in people if p["intention_version"]),
+        "intentions_shared": sum(1 for p in people if p["intention_shared"]),
+        **{f"commitments_{s}": states.count(s) for s in COMMITMENT_STATES},
+        "gate_open": folded.gate_is_open(),
+        "minimums_met": not folded.minimums_missing(),
+        "next_challenge": folded.next_challenge(),
+        "next_step": folded.next_step(),
+        "state": json.dumps(folded.state()),  # insertion order, as the aggregate keeps it
+    }
+
+
+class StatusProjection:
+    """Current status of every engagement."""
+
+    name = "status"
+    version = 1
+    needs_events = True
+
+    def __init__(self) -> None:
+        self.tables: Versions[sa.Table] = Versions(_tables)
+
+    def define(self, metadata: sa.MetaData, suffix: str) -> None:
+        self.tables.define(metadata, suffix)
+
+    def apply(self, conn: Connection, page: Sequence[Item]) -> None:
+        table = self.tables.applying(conn)
+        relevant = [i for i in page if isinstance(i.event, EngagementEvent | Engagement.Opened)]
+        names = {i.notification.originator_id: str(i.notification.originator_id) for i in relevant}
+        folds = self._load(conn, table, sorted(names.values()))
+        last: dict[str, Item] = {}
+        for item in relevant:
+            eid = names[item.notification.originator_id]
+            if isinstance(item.event, Engagement.Opened):
+                folds[eid] = Folded.opened(item.event)
+            elif eid in folds:
+                folds[eid].fold(item.event)
+            last[eid] = item
+        rows = []
+        for eid, item in last.items():
+            folds[eid].last_activity = iso(item.event.occurred_at)  # type: ignore[assignment]
+            rows.append(status_row(eid, folds[eid], item.notification.id))
+        upsert(conn, table, rows)
+
+    def _load(self, conn: Connection, table: sa.Table, ids: list[str]) -> dict[str, Folded]:
+        if not ids:
+            return {}
+        query = sa.select(table.c.engagement_id, table.c.state).where(
+            table.c.engagement_id.in_(ids)
+        )
+        return {r.engagement_id: Folded(json.loads(r.state)) for r in conn.execute(query)}
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+def _table(read_side: ReadSide, suffix: str) -> sa.Table:
+    projection = read_side.projection(StatusProjection.name)
+    assert isinstance(projection, StatusProjection)
+    return projection.tables.of(suffix)
+
+
+def describe(row: Any) -> dict[str, Any]:
+    """The full status of one engagement from its row, as plain data."""
+    state = json.loads(row.state)
+    folded = Folded(state)
+    per_challenge: dict[str, int] = {}
+    for challenge in state["relationship_sessions"].values():
+        per_challenge[challenge] = per_challenge.get(challenge, 0) + 1
+    return {
+        **summary(row),
+        "protagonists": [
+            _protagonist(pid, p, state["coach_names"].get(pid, ""))
+            for pid, p in state["protagonists"].items()
+        ],
+        "relationship_sessions_per_challenge": per_challenge,
+        "challenges_explored": state["challenges_explored"],
+        "policy": state["policy"],
+        "compliance": {"minimums_met": row.minimums_met, "missing": folded.minimums_missing()},
+    }
+
+
+def _protagonist(pid: str, p: dict[str, Any], coach_name: str) -> dict[str, Any]:
+    return {
+        "protagonist_id": pid,
+        "name": p["name"],
+        "kind": p["kind"],
+        "coach_id": p["coach_id"],
+        "coach_name": coach_name,
+        "individual_sessions": p["sessions"],
+        "intention_declared": bool(p["intention_version"]),
+        "intention_shared": p["intention_shared"],
+        "consents": p["consents"],
+        "erased": p["erased"],
+    }
+
+
+def summary(row: Any) -> dict[str, Any]:
+    """The flat columns of a status row."""
+    return {k: v for k, v in row._mapping.items() if k != "state"}
+
+
+def get_status(read_side: ReadSide, engagement_id: UUID | str) -> dict[str, Any] | None:
+    """The status of one engagement, or None when the projection does not know it."""
+    with read_side.view(StatusProjection.name) as (conn, suffix):
+        table = _table(read_side, suffix)
+        row = conn.execute(
+            sa.select(table).where(table.c.engagement_id == str(engagement_id))
+        ).first()
+    return describe(row) if row is not None else None
+
+
+def list_engagements(
+    read_side: ReadSide, phase: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Status summaries, most recently active first."""
+    with read_side.view(StatusProjection.name) as (conn, suffix):
+        table = _table(read_side, suffix)
+        query = sa.select(table).order_by(table.c.last_activity.desc(), table.c.engagement_id)
+        if phase is not None:
+            query = query.where(table.c.phase == phase)
+        rows = conn.execute(query.limit(limit).offset(offset)).all()
+    return [summary(r) for r in rows]

@@ -1,0 +1,118 @@
+"""Idempotency-Key retries, If-Match, and concurrent writes on one engagement."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.api.conftest import World, body
+from tests.api.flows import fresh_engagement
+
+pytestmark = pytest.mark.api
+
+
+def assessment(fresh: Any, score: int) -> dict[str, Any]:
+    return body(protagonist_id=fresh.cfo, toward_id=fresh.coo, challenge="presence", score=score)
+
+
+def test_retry_with_the_same_key_returns_the_first_response(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url, payload = f"/engagements/{fresh.eid}/trust-assessments", assessment(fresh, 4)
+    headers = world.headers("coach_a", **{"Idempotency-Key": "assess-1"})
+    first = client.post(url, json=payload, headers=headers)
+    retry = client.post(url, json=payload, headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert first.json == retry.json
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    events = list(world.app.events.get(fresh.eid))
+    assert sum(type(e).__name__ == "TrustAssessed" for e in events) == 1
+
+
+def test_open_retried_with_the_same_key_opens_one_engagement(
+    world: World, client: FlaskClient
+) -> None:
+    payload = body(title="t", organisation="o", sponsor="s")
+    headers = world.headers("admin", **{"Idempotency-Key": "open-42"})
+    first = client.post("/engagements", json=payload, headers=headers)
+    retry = client.post("/engagements", json=payload, headers=headers)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert first.json == retry.json
+
+
+def test_same_key_for_another_command_is_409(world: World, client: FlaskClient) -> None:
+    fresh = fresh_engagement(client, world)
+    url = f"/engagements/{fresh.eid}/trust-assessments"
+    headers = world.headers("coach_a", **{"Idempotency-Key": "k"})
+    assert client.post(url, json=assessment(fresh, 4), headers=headers).status_code == 201
+    r = client.post(url, json=assessment(fresh, 9), headers=headers)
+    assert (r.status_code, r.json["type"]) == (409, "/problems/IdempotencyKeyReusedError")
+
+
+def test_if_match_with_the_current_version_succeeds_and_a_stale_one_is_412(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    status = client.get(f"/engagements/{fresh.eid}", headers=world.headers("admin"))
+    etag = status.headers["ETag"]
+    url = f"/engagements/{fresh.eid}/pause"
+    ok = client.post(
+        url, json=body(reason="holidays"), headers=world.headers("admin", **{"If-Match": etag})
+    )
+    assert ok.status_code == 200
+    assert ok.headers["ETag"] == f'"{status.json["version"] + 1}"'
+    stale = client.post(
+        f"/engagements/{fresh.eid}/resume",
+        json=body(),
+        headers=world.headers("admin", **{"If-Match": etag}),
+    )
+    assert stale.status_code == 412
+    assert world.app.engagement(fresh.eid).paused
+
+
+def test_concurrent_commands_on_one_engagement_lose_no_update(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url = f"/engagements/{fresh.eid}/trust-assessments"
+    version_before = client.get(f"/engagements/{fresh.eid}", headers=world.headers("admin")).json[
+        "version"
+    ]
+
+    def send(i: int) -> int:
+        c = world.flask.test_client()
+        return c.post(
+            url, json=assessment(fresh, i % 11), headers=world.headers("coach_a")
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(send, range(24)))
+    assert set(codes) <= {201, 409}
+    events = list(world.app.events.get(fresh.eid))
+    assessed = [e for e in events if type(e).__name__ == "TrustAssessed"]
+    assert len(assessed) == codes.count(201)
+    assert events[-1].originator_version == version_before + codes.count(201)
+
+
+def test_concurrent_retries_with_one_key_store_one_event(world: World, client: FlaskClient) -> None:
+    fresh = fresh_engagement(client, world)
+    url = f"/engagements/{fresh.eid}/trust-assessments"
+
+    def send(_: int) -> Any:
+        c = world.flask.test_client()
+        headers = world.headers("coach_a", **{"Idempotency-Key": "same"})
+        r = c.post(url, json=assessment(fresh, 5), headers=headers)
+        return r.status_code, r.json
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, range(12)))
+    successes = [b for code, b in answers if code == 201]
+    assert successes
+    assert all(b == successes[0] for b in successes)
+    assert {code for code, _ in answers} <= {201, 409}
+    events = list(world.app.events.get(fresh.eid))
+    assert sum(type(e).__name__ == "TrustAssessed" for e in events) == 1
