@@ -39,7 +39,7 @@ def command_route(
     view.__name__ = method_name
     view.__doc__ = summary or method_name.replace("_", " ").capitalize()
     decorated = blp.response(status, ReceiptOut)(view)
-    decorated = blp.arguments(schema)(decorated)
+    decorated = blp.arguments(schema())(decorated)  # one instance, not one per request
     decorated = blp.doc(parameters=COMMAND_PARAMETERS)(decorated)
     blp.route(rule, methods=["POST"], endpoint=method_name)(decorated)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from uuid import UUID
 
 from domain import errors
@@ -20,6 +21,9 @@ from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
 from domain.values import Actor, Space, require_text
+
+SEALED_CACHE_SIZE = 4096
+"""Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
 
 
 @dataclass(frozen=True)
@@ -404,10 +408,27 @@ class Trustpath(Commands):
         fingerprint_args = {k: json_safe(v) for k, v in args.items()}
         return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id)
 
+    @cached_property
+    def _sealed_cache(self) -> dict[tuple[UUID, int], Sealed]:
+        return {}
+
     def _sealed_at(self, eid: UUID, version: int, field: str) -> Sealed:
+        """The sealed value stored by the engagement's event at `version`.
+
+        Stored events never change, so the sealed value (ciphertext only) is kept in a
+        bounded cache; opening it still fetches the protagonist's key from the store on
+        every read, so erasure by another process is seen at once.
+        """
+        cache = self._sealed_cache
+        found = cache.get((eid, version))
+        if found is not None:
+            return found
         (event,) = self.events.get(eid, gt=version - 1, lte=version)
         for name in ("notes", "intention"):
             value = getattr(event, name, None)
             if isinstance(value, Sealed):
+                if len(cache) >= SEALED_CACHE_SIZE:
+                    cache.clear()
+                cache[(eid, version)] = value
                 return value
         raise errors.NotFoundError(f"no sealed content at {field!r}")  # pragma: no cover

@@ -95,7 +95,7 @@ blp = Blueprint("engagements", "engagements", url_prefix="/engagements", descrip
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(EngagementIn)
+@blp.arguments(EngagementIn())
 @blp.response(201, ReceiptOut)
 @blp.doc(parameters=COMMAND_PARAMETERS[:1])
 def open_engagement(data: dict[str, Any]) -> Any:

@@ -89,7 +89,7 @@ command_route(
 
 
 @sessions.route("/<uuid:eid>/individual-sessions/<string:sid>/notes", methods=["GET"])
-@sessions.arguments(NotesQuery, location="query", as_kwargs=True)
+@sessions.arguments(NotesQuery(), location="query", as_kwargs=True)
 @sessions.response(200, ContentOut)
 @sessions.doc(parameters=READ_PARAMETERS[:1])
 @records_refusals(notes_target)
@@ -105,7 +105,7 @@ command_route(intentions, f"{P}/intention/share", "share_intention", SharedInten
 
 
 @intentions.route(f"{P}/intention", methods=["GET"])
-@intentions.arguments(IntentionQuery, location="query", as_kwargs=True)
+@intentions.arguments(IntentionQuery(), location="query", as_kwargs=True)
 @intentions.response(200, ContentOut)
 @intentions.doc(parameters=READ_PARAMETERS[:1])
 @records_refusals(intention_target)

@@ -91,7 +91,7 @@ class HistoryPageOut(Schema):
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(PageQuery, location="query", as_kwargs=True)
+@blp.arguments(PageQuery(), location="query", as_kwargs=True)
 @blp.response(200, EngagementPageOut)
 def list_engagements(limit: int, cursor: str | None = None, min_position: int | None = None) -> Any:
     """The engagements the caller may see, oldest first; follow `next_cursor`."""
@@ -101,7 +101,7 @@ def list_engagements(limit: int, cursor: str | None = None, min_position: int | 
 
 
 @blp.route("/<uuid:eid>/commitments", methods=["GET"])
-@blp.arguments(MomentQuery, location="query", as_kwargs=True)
+@blp.arguments(MomentQuery(), location="query", as_kwargs=True)
 @blp.response(200, LedgerOut)
 def commitment_ledger(
     eid: UUID,
@@ -119,7 +119,7 @@ def commitment_ledger(
 
 
 @blp.route("/<uuid:eid>/timeline", methods=["GET"])
-@blp.arguments(MomentQuery, location="query", as_kwargs=True)
+@blp.arguments(MomentQuery(), location="query", as_kwargs=True)
 @blp.response(200, TimelineOut)
 def trust_timeline(
     eid: UUID,
@@ -143,7 +143,7 @@ def trust_timeline(
 
 
 @blp.route("/<uuid:eid>/history", methods=["GET"])
-@blp.arguments(PageQuery, location="query", as_kwargs=True)
+@blp.arguments(PageQuery(), location="query", as_kwargs=True)
 @blp.response(200, HistoryPageOut)
 def history(
     eid: UUID, limit: int, cursor: str | None = None, min_position: int | None = None

@@ -7,9 +7,10 @@ then its stored events are replicated under new originator ids (in SQL) up to `-
 so states have realistic sizes (ciphertext included). Then, in one run:
 
     bare read     COPY of the same rows in binary, blocks read and dropped (events/s)
-    verify        `ledger verify`'s work: recompute every leaf from the events table, the
-                  root at every checkpoint, every signature, plus reading the ledger's own
-                  leaves (events/s, and the ratio to the bare read; target >= 0.4)
+    verify        `ledger verify`'s work: recompute every leaf from the events table (the
+                  same binary COPY as the bare read, each leaf hashed from slices of its
+                  row), the root at every checkpoint, every signature (events/s, and the
+                  ratio to the bare read; target >= 0.4)
     sealing       the ledger projection built from scratch by the runner (events/s)
     proof         an inclusion proof from the stored nodes at that size (ms, median)
 """

@@ -23,13 +23,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from domain.config import ConfigurationError
+
 DEFAULT_KEY_FILE = "var/ledger.key"
 KEY_ENV = "TRUSTPATH_LEDGER_KEY_FILE"
 DOMAIN_TAG = b"trustpath-ledger-checkpoint/v1\n"
 
 
-class LedgerKeyError(Exception):
-    """The ledger signing key is missing or unreadable."""
+class LedgerKeyError(ConfigurationError):
+    """The ledger signing key is missing or unreadable (a start-up error in production)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,14 @@ class Signer:
     def public_pem(self) -> str:
         return public_pem(self.public_key)
 
+    def private_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (what TRUSTPATH_LEDGER_KEY_FILE holds)."""
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
     @classmethod
     def generate(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
@@ -133,13 +143,7 @@ def load_signer(
     signer = Signer.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
-    path.write_bytes(
-        signer.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    path.write_bytes(signer.private_pem())
     if say is not None:
         say(f"generated a new ledger signing key at {path} (embedded default; keep it safe)")
     return signer

@@ -7,8 +7,14 @@ that fell due are written together with the position, or not at all.
 
 Checkpoint policy: one whenever 1,000 leaves were appended since the last, and one at the
 end of a page when the last is 60 s old (or this process has run 60 s without one);
-`store.checkpoint_if_due` covers a quiet log between pages (for the follower to call);
+`projections.ledger.tick` covers a quiet log between pages (idle loops call it);
 `LedgerStore.checkpoint` is on demand.
+
+A failed page leaves nothing behind in this object: the tree's size, frontier and latest
+checkpoint are read from the page's own transaction, and the one process-level fact the
+ledger caches (that the shared checkpoints table exists, see `store.ensure_checkpoints_table`)
+and the 60 s clock are updated only when a transaction commits. So the runner's retry of a
+rolled-back page starts from exactly what the database holds.
 """
 
 from __future__ import annotations
@@ -43,8 +49,15 @@ class LedgerProjection:
     version = 1
     needs_events = False
 
-    def __init__(self, signer: Signer | SignerFactory | None = None) -> None:
+    def __init__(
+        self,
+        signer: Signer | SignerFactory | None = None,
+        every_events: int = EVERY_EVENTS,
+        every_seconds: float = EVERY_SECONDS,
+    ) -> None:
         self.tables: Versions[LedgerTables] = Versions(define_tables)
+        self.every_events = every_events
+        self.every_seconds = every_seconds
         self._signer = signer
         self._since_checkpoint = time.monotonic()
 
@@ -58,6 +71,12 @@ class LedgerProjection:
         return self._signer
 
     def apply(self, conn: Connection, page: Sequence[Item]) -> None:
+        """Seal one page; everything it starts from is read from the page's transaction.
+
+        The tree's size, frontier and last checkpoint are loaded afresh for every page and
+        nothing of the page is kept in memory after it: a failed page (rolled back by the
+        runner) leaves no trace here, and the retry starts from what the database holds.
+        """
         t = self.tables.applying(conn)
         size, last_id = tip(conn, t)
         frontier = Frontier(size, fetch_nodes(conn, t, Frontier.keys(size), ordered=True))
@@ -92,11 +111,11 @@ class LedgerProjection:
             )
             frontier.push(digest, closed)
             last_id = n.id
-            if frontier.size - signed_size >= EVERY_EVENTS and self._may_sign():
-                checkpoints.append(self._sign(frontier))
+            if frontier.size - signed_size >= self.every_events and self._may_sign():
+                checkpoints.append(self._sign(conn, frontier))
                 signed_size = frontier.size
         if frontier.size > signed_size and self._time_is_due(previous, checkpoints):
-            checkpoints.append(self._sign(frontier))
+            checkpoints.append(self._sign(conn, frontier))
         insert_all(conn, t.leaves, leaves)
         insert_all(conn, t.nodes, [{"level": lv, "idx": i, "hash": h} for lv, i, h in closed])
         insert_all(conn, t.gaps, gaps)
@@ -105,18 +124,22 @@ class LedgerProjection:
     def _may_sign(self) -> bool:
         return self._signer is not None
 
-    def _sign(self, frontier: Frontier) -> Checkpoint:
+    def _sign(self, conn: Connection, frontier: Frontier) -> Checkpoint:
         signer = self.signer
         assert signer is not None
-        self._since_checkpoint = time.monotonic()
+        sa.event.listen(conn, "commit", self._signed, once=True)
         return signer.sign(frontier.size, frontier.root())
+
+    def _signed(self, _conn: Connection) -> None:
+        """The page that signed committed: only then does the 60 s clock restart."""
+        self._since_checkpoint = time.monotonic()
 
     def _time_is_due(self, previous: Checkpoint | None, made: list[Checkpoint]) -> bool:
         if made or not self._may_sign():
             return False
-        if time.monotonic() - self._since_checkpoint >= EVERY_SECONDS:
+        if time.monotonic() - self._since_checkpoint >= self.every_seconds:
             return True
         if previous is None:
             return False
         age = datetime.now(UTC) - datetime.fromisoformat(previous.signed_at)
-        return age.total_seconds() >= EVERY_SECONDS
+        return age.total_seconds() >= self.every_seconds

@@ -136,13 +136,34 @@ def insert_checkpoints(conn: Connection, t: LedgerTables, made: Sequence[Checkpo
 
 
 _created: set[str] = set()
+"""Databases whose checkpoints table is known to exist: known only once a commit made it so."""
 
 
 def ensure_checkpoints_table(conn: Connection) -> None:
+    """Create the shared checkpoints table if this database has none yet.
+
+    The CREATE may run inside a page's transaction (DDL is transactional on PostgreSQL and,
+    after the runner's first UPDATE, on SQLite too): if that page fails, the rollback takes
+    the table away again. So the process remembers the table only once the transaction that
+    saw it commits; a remembered table that is rolled back would fail every later page.
+    """
     url = conn.engine.url.render_as_string(hide_password=True)
-    if url not in _created:
-        checkpoints_metadata.create_all(conn)
+    if url in _created:
+        return
+    checkpoints_metadata.create_all(conn)
+    if not conn.in_transaction():
         _created.add(url)
+        return
+    pending = {url}
+
+    def committed(_conn: Connection) -> None:
+        _created.update(pending)
+
+    def rolled_back(_conn: Connection) -> None:
+        pending.clear()
+
+    sa.event.listen(conn, "commit", committed, once=True)
+    sa.event.listen(conn, "rollback", rolled_back, once=True)
 
 
 def _checkpoint(row: sa.Row[Any]) -> Checkpoint:
@@ -245,18 +266,55 @@ class LedgerStore:
             return made
 
 
-def checkpoint_if_due(store: LedgerStore, signer: Signer, every_seconds: float = 60.0) -> bool:
-    """Sign a checkpoint if leaves were sealed since the last one and it is `every_seconds` old.
+SignerSource = Signer | Callable[[], Signer]
 
-    For the process that follows the log (serve, projections follow) to call periodically,
-    so that a quiet log's last events are signed within a minute.
+
+def due(
+    conn: Connection,
+    every_seconds: float = 60.0,
+    every_events: int = 1000,
+    now: datetime | None = None,
+) -> int | None:
+    """The tree size to sign when the sealed tree has leaves no checkpoint signed yet and
+    the latest checkpoint is `every_seconds` old or `every_events` behind; else None.
+
+    Three indexed single-row queries (the live version, the tip, the latest checkpoint).
     """
-    latest = store.latest_checkpoint()
-    if latest is not None and latest.tree_size >= store.size():
-        return False
-    if latest is not None:
-        age = datetime.now(UTC) - datetime.fromisoformat(latest.signed_at)
-        if age.total_seconds() < every_seconds:
-            return False
-    store.checkpoint(signer)
-    return True
+    suffix = conn.execute(
+        sa.select(positions.c.suffix).where(positions.c.name == NAME, positions.c.live)
+    ).scalar()
+    if suffix is None:
+        return None
+    t = define_tables(sa.MetaData(), str(suffix))
+    size = tip(conn, t)[0]
+    latest = last_checkpoint(conn, t)
+    if size == 0 or (latest is not None and latest.tree_size >= size):
+        return None
+    if latest is None or size - latest.tree_size >= every_events:
+        return size
+    age = (now or datetime.now(UTC)) - datetime.fromisoformat(latest.signed_at)
+    return size if age.total_seconds() >= every_seconds else None
+
+
+def tick(
+    engine: Engine,
+    signer: SignerSource,
+    every_seconds: float = 60.0,
+    every_events: int = 1000,
+    now: datetime | None = None,
+) -> Checkpoint | None:
+    """Sign a checkpoint of the sealed tree if one is due (see `due`); else None, cheaply.
+
+    For an idle loop (the follower between rounds, the in-process read side when quiet):
+    a quiet log's last events get signed within `every_seconds`. `signer` may be a
+    factory, called only when a checkpoint is due.
+    """
+    with engine.begin() as conn:
+        if due(conn, every_seconds, every_events, now) is None:
+            return None
+    return LedgerStore(engine).checkpoint(signer if isinstance(signer, Signer) else signer())
+
+
+def checkpoint_if_due(store: LedgerStore, signer: Signer, every_seconds: float = 60.0) -> bool:
+    """Sign a checkpoint if leaves were sealed since the last one and it is `every_seconds` old."""
+    return tick(store.engine, signer, every_seconds) is not None

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from projections.ledger.checkpoints import Checkpoint, verify_checkpoint
 from projections.ledger.leaves import hash_event
-from projections.ledger.merkle import LEAF_PREFIX, NODE_PREFIX, root
-from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_stream, stored_events
+from projections.ledger.merkle import NODE_PREFIX, root
+from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
 
 Progress = Callable[[int], None]
 Locate = Callable[[str, int], int | None]
@@ -99,19 +99,8 @@ def recompute(url: str, progress: Progress | None = None, every: int = 50_000) -
 
 
 def _recompute_pg(url: str, progress: Progress | None, every: int) -> Leaves:
-    leaves = Leaves()
-    add_hash, add_id, sha256 = leaves.hashes.extend, leaves.ids.append, hashlib.sha256
-
-    def on_leaf(nid: int, data: memoryview) -> None:
-        digest = sha256(LEAF_PREFIX)
-        digest.update(data)
-        add_hash(digest.digest())
-        add_id(nid)
-        if progress is not None and len(leaves.ids) % every == 0:
-            progress(len(leaves.ids))
-
-    pg_leaf_stream(url, on_leaf)
-    return leaves
+    hashes, ids = pg_leaf_hashes(url, progress=progress, every=every)
+    return Leaves(hashes, ids)
 
 
 class _Levels:

@@ -116,6 +116,25 @@ def test_erased_content_reads_as_the_erased_marker(world: World, client: FlaskCl
     assert "ambushed" not in r.json["text"]
 
 
+def test_erased_content_reads_as_the_erased_marker_when_it_was_read_just_before(
+    world: World, client: FlaskClient
+) -> None:
+    """The process keeps sealed values (ciphertext) it has read, never the keys: an
+    erasure is seen by the very next read."""
+    first = client.get(notes_url(world), headers=world.headers("coach_a", **PURPOSE))
+    assert first.status_code == 200
+    assert "ambushed" in first.json["text"]
+    cfo = world.demo.protagonists["cfo"]
+    world.app.execute_erasure(
+        world.eid, ADMIN, datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
+    )
+    again = client.get(notes_url(world), headers=world.headers("coach_a", **PURPOSE))
+    assert again.status_code == 200
+    assert again.json["erased"] is True
+    assert "ambushed" not in again.get_data(as_text=True)
+    assert len(audit(world.app, "ContentAccessed")) == 2
+
+
 def test_unknown_session_notes_are_404(world: World, client: FlaskClient) -> None:
     r = client.get(
         f"/engagements/{world.eid}/individual-sessions/nope/notes",

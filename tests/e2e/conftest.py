@@ -29,6 +29,7 @@ from domain.ciphers import MasterKey
 from domain.config import Settings, build_app
 from ops import pgserver
 from ops.demo import DemoRun, play
+from projections.ledger.checkpoints import Signer
 
 
 @dataclass
@@ -125,10 +126,13 @@ def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     url = pgserver.create_database(pg_server_url, name)
     key_file = directory / "master.key"
     key_file.write_text(MasterKey.generate().as_text() + "\n")
+    ledger_key = directory / "ledger.key"
+    ledger_key.write_bytes(Signer.generate().private_pem())
     env = {
         **os.environ,
         "TRUSTPATH_DATABASE_URL": url,
         "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
+        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
         "TRUSTPATH_RATE_LIMIT": "10000",
     }
     demo, tokens = prepare(env)

@@ -40,6 +40,15 @@ def test_ledger_root_equals_the_tree_recomputed_from_the_events(world: World) ->
     assert (latest.tree_size, latest.root_hash) == (size, root(tree, size))
 
 
+def test_verifier_bulk_read_hashes_every_event_as_the_leaf_encoding_does(world: World) -> None:
+    from projections.ledger.leaves import hash_event
+
+    leaves = recompute(world.url)
+    rows = list(stored_events(world.url))
+    assert list(leaves.ids) == [row[0] for row in rows]
+    assert [leaves.hash(i) for i in range(len(leaves))] == [hash_event(*row) for row in rows]
+
+
 def test_every_stored_inclusion_proof_verifies_against_the_checkpoint(world: World) -> None:
     latest = world.store.latest_checkpoint()
     assert latest is not None
