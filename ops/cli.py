@@ -6,33 +6,9 @@ one-line reason on failure.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 import click
-from rich.console import Console
 
-from domain.config import ConfigurationError
-from domain.errors import TrustpathError
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into a one-line reason and a non-zero exit."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ConfigurationError, TrustpathError, OSError) as error:
-            err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
-            sys.exit(1)
-
-    return wrapper
+from ops.terminal import console, fails_cleanly
 
 
 @click.group()

@@ -12,38 +12,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
-from rich.console import Console
 from rich.table import Table
 
 from api.principals import ROLES, PrincipalStore
-from domain.config import ConfigurationError, Settings, build_app
-from domain.errors import TrustpathError
+from domain.config import Settings, build_app
+from ops.terminal import console, err_console, fails_cleanly
 
-console = Console()
-err_console = Console(stderr=True)
 GIL_SWITCH_SECONDS = 0.0005
 """A worker's threads mostly wait on PostgreSQL; one that holds the event table's lock
 (every save takes it) must get the GIL back quickly, not after CPython's default 5 ms."""
-
-
-def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Expected failures as a one-line reason and exit status 1 (as ops.cli does)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ConfigurationError, TrustpathError, OSError) as error:
-            err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
-            sys.exit(1)
-
-    return wrapper
 
 
 class Server(BaseApplication):  # type: ignore[misc]

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from domain.config import ConfigurationError, Settings
-from domain.errors import TrustpathError
+from domain.config import Settings
+from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.ledger import configured_signer
 from projections.ledger.checkpoints import (
@@ -44,23 +41,7 @@ from projections.ledger.store import LedgerNotReadyError, LedgerStore
 from projections.ledger.verify import read_ledger, verify
 
 LEDGER_ERRORS = (LedgerKeyError, LedgerNotReadyError, ProofError, ValueError)
-console = Console()
-err_console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fails_cleanly(command: F) -> F:
-    """Expected failures as a one-line reason and exit 1 (as ops.cli does; not imported from
-    it, so that ops.cli can import this module without a cycle)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ConfigurationError, TrustpathError, OSError, *LEDGER_ERRORS) as error:
-            _fail(error)
-
-    return wrapper  # type: ignore[return-value]
+fails_cleanly = failing_cleanly_on(*LEDGER_ERRORS)
 
 
 def _fail(error: Exception) -> NoReturn:

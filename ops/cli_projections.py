@@ -7,12 +7,10 @@ input: unknown engagement or projection, malformed time, position beyond the log
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,28 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from domain.config import ConfigurationError, Settings, build_app, load_master_key
-from domain.errors import TrustpathError
+from domain.config import Settings, build_app, load_master_key
+from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.runner import ReadSideError
 from projections.wiring import ReadSide, attach
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def reads_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Expected failures become one line on stderr and exit status 1."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ReadSideError, ConfigurationError, TrustpathError, OSError, ValueError) as error:
-            err_console.print(f"[red]trustpath: {error}[/red]", highlight=False, soft_wrap=True)
-            sys.exit(1)
-
-    return wrapper
+reads_cleanly = failing_cleanly_on(ReadSideError, ValueError)
 
 
 @contextmanager
