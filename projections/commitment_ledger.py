@@ -36,7 +36,7 @@ from domain.commitments import (
     CommitmentWithdrawn,
 )
 from projections.runner import Item
-from projections.sql import Versions, insert_all, text_id, upsert
+from projections.sql import PageCache, Versions, insert_all, iso, text_id, upsert
 from projections.wiring import ReadSide
 
 SETTLING = {
@@ -46,6 +46,9 @@ SETTLING = {
     CommitmentRenegotiated: "renegotiated",
 }
 COMMITMENT_EVENTS = (CommitmentMade, *SETTLING)
+CACHED_COMMITMENTS = 100_000
+"""At most this many commitment rows are kept in memory between pages (see PageCache)."""
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,6 @@ def _tables(metadata: sa.MetaData, suffix: str) -> LedgerTables:
         sa.Column("detail", text, nullable=False),
     )
     return LedgerTables(commitments, lines)
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
 
 
 def made_row(eid: str, event: CommitmentMade, position: int) -> dict[str, Any]:
@@ -152,7 +151,7 @@ def line_row(eid: str, item: Item) -> dict[str, Any]:
         "occurred_at": iso(event.occurred_at),
         "actor_id": event.actor["id"],
         "actor_role": event.actor["role"],
-        "detail": json.dumps(line_detail(event), sort_keys=True),
+        "detail": _sorted_json(line_detail(event)),
     }
 
 
@@ -165,6 +164,7 @@ class CommitmentLedgerProjection:
 
     def __init__(self) -> None:
         self.tables: Versions[LedgerTables] = Versions(_tables)
+        self.cache: PageCache[dict[str, Any]] = PageCache(CACHED_COMMITMENTS)
 
     def define(self, metadata: sa.MetaData, suffix: str) -> None:
         self.tables.define(metadata, suffix)
@@ -174,27 +174,44 @@ class CommitmentLedgerProjection:
         items = [i for i in page if isinstance(i.event, COMMITMENT_EVENTS)]
         if not items:
             return
-        rows = self._load(conn, tables.commitments, items)
+        rows = self.cache.take(conn)
+        rows.update(self._load(conn, tables.commitments, items, rows))
+        touched = []
         for item in items:
             eid, event = text_id(item.notification.originator_id), item.event
             if isinstance(event, CommitmentMade):
                 row = made_row(eid, event, item.notification.id)
                 rows[row["key"]] = row
             else:
-                settle(rows[f"{eid}/{event.commitment_id}"], event, item.notification.id)
-        upsert(conn, tables.commitments, list(rows.values()))
+                row = rows[f"{eid}/{event.commitment_id}"]
+                settle(row, event, item.notification.id)
+            touched.append(row)
+        written = {row["key"]: row for row in touched}
+        upsert(conn, tables.commitments, list(written.values()))
         insert_all(
             conn, tables.lines, [line_row(text_id(i.notification.originator_id), i) for i in items]
         )
+        self.cache.keep(conn, page[-1].notification.id, rows, touched=written)
 
     def _load(
-        self, conn: Connection, table: sa.Table, items: list[Item]
+        self,
+        conn: Connection,
+        table: sa.Table,
+        items: list[Item],
+        known: dict[str, dict[str, Any]],
     ) -> dict[str, dict[str, Any]]:
+        """The rows of the commitments this page settles that were made before it."""
+        made = {
+            f"{text_id(i.notification.originator_id)}/{i.event.commitment_id}"
+            for i in items
+            if isinstance(i.event, CommitmentMade)
+        }
         keys = {
-            f"{i.notification.originator_id}/{i.event.commitment_id}"
+            f"{text_id(i.notification.originator_id)}/{i.event.commitment_id}"
             for i in items
             if not isinstance(i.event, CommitmentMade)
         }
+        keys -= made | known.keys()
         if not keys:
             return {}
         query = sa.select(table).where(table.c.key.in_(sorted(keys)))

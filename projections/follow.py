@@ -64,7 +64,19 @@ def follow(
     poll_s: float = POLL_S,
     report: Report = _report,
 ) -> None:
-    """Keep every live projection caught up until `stop` is set."""
+    """Keep every live projection caught up until `stop` is set, and sign the audit
+    ledger's checkpoints when due (also on a quiet log: every 60 s while there is new data).
+    """
+    from projections.ledger import start_ticking
+
+    ticker = start_ticking(read_side.engine)
+    try:
+        _follow(read_side, stop, poll_s, report)
+    finally:
+        ticker.stop()
+
+
+def _follow(read_side: ReadSide, stop: threading.Event, poll_s: float, report: Report) -> None:
     with listening(read_side) as conn:
         base = poll_s if conn is not None else min(poll_s, SQLITE_POLL_S)
         pause = base

@@ -9,6 +9,12 @@
 A projection whose code `version` changed gets the same treatment when the read side is
 attached or when `trustpath projections rebuild` runs. The live table is never truncated
 under readers.
+
+While a rebuild runs, Python's cyclic garbage collector is paused (`collector_paused`):
+each page keeps tens of thousands of decoded events alive just long enough for the
+collector to scan them again and again (measured: a third of the rebuild's CPU; sweeping
+even the young generations once per page cost ~80 ms a page), and it finds next to nothing
+to free: reference counting frees the events. The collector is back when the rebuild ends.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from projections.runner import (
     Projection,
     Runner,
     Target,
+    collector_paused,
     insert_position,
     positions,
 )
 from projections.wiring import ReadSide
 
+__all__ = ["BIG_PAGE", "collector_paused", "rebuild", "rebuild_many"]
 BIG_PAGE = 10_000
 """Events per page when building from scratch: bigger pages coalesce more rows per write."""
 Progress = Callable[[int, int], None]
@@ -48,9 +56,10 @@ def rebuild_many(
     page for all of them), then switch each one live."""
     targets = [start_build(read_side, read_side.projection(name)) for name in names]
     end = read_side.max_position()
-    report = (lambda at: progress(at, end)) if progress else None
     runner = Runner(read_side.app, read_side.engine, page_size)
-    runner.catch_up(targets, progress=report)
+    report = (lambda at: progress(at, end)) if progress else None
+    with collector_paused():
+        runner.catch_up(targets, progress=report)
     return [finish(read_side, target) for target in targets]
 
 

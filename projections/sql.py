@@ -2,14 +2,18 @@
 
 `Versions` keeps a projection's tables per built version (suffix), so that `apply` finds
 the version the runner is applying (`conn.info["suffix"]`) and queries find the live one.
-`upsert` writes many rows in one executemany INSERT ... ON CONFLICT DO UPDATE, the same
-statement on SQLite and PostgreSQL.
+`upsert` writes many rows in one INSERT ... ON CONFLICT DO UPDATE (an executemany on
+SQLite, one statement of column arrays on PostgreSQL); `insert_all` / `insert_tuples`
+append rows (COPY on PostgreSQL). `PageCache` keeps what a projection folded in memory
+from one page to the next, safely (see its docstring); `iso` and `text_id` are the cheap
+conversions every projection makes for every event.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -26,6 +30,13 @@ T = TypeVar("T")
 def text_id(originator_id: UUID) -> str:
     """An event's originator id as text (cached: every projection asks for every event)."""
     return str(originator_id)
+
+
+def iso(at: datetime) -> str:
+    """A time as ISO 8601 text in UTC (the events' times are UTC already: no conversion)."""
+    if at.tzinfo is UTC:
+        return at.isoformat()
+    return at.astimezone(UTC).isoformat()
 
 
 SUFFIX = re.compile(r"[a-z0-9_]{1,32}")
@@ -56,6 +67,41 @@ class Versions(Generic[T]):
     def applying(self, conn: Connection) -> T:
         """The tables of the version the runner is applying on this connection."""
         return self.of(str(conn.info["suffix"]))
+
+
+class PageCache(Generic[T]):
+    """What a projection folded, kept in memory between pages, as committed at one position.
+
+    `take` hands the values out only to a transaction of the same built version (engine
+    and suffix) that moves the position from that very position (`conn.info["from"]`,
+    under the position row's lock: nothing else can have written the rows since), and
+    forgets them meanwhile, so a page that fails leaves nothing behind. `keep` stores them
+    tagged with the position the page moves to: right once the page commits, and never
+    matched again if it does not. Anything missing is read back from the rows.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._where: tuple[Any, str] | None = None
+        self._position: int | None = None
+        self._values: dict[str, T] = {}
+
+    def take(self, conn: Connection) -> dict[str, T]:
+        where, position = (conn.engine, str(conn.info["suffix"])), conn.info.get("from")
+        hit = position is not None and self._where == where and self._position == position
+        values = self._values if hit else {}
+        self._where, self._position, self._values = None, None, {}
+        return values
+
+    def keep(
+        self, conn: Connection, position: int, values: dict[str, T], touched: Iterable[str]
+    ) -> None:
+        """Keep `values` for the next page (past the limit, only those this page touched)."""
+        if len(values) > self.limit:
+            values = {key: values[key] for key in touched if key in values}
+        if len(values) <= self.limit:
+            self._where = (conn.engine, str(conn.info["suffix"]))
+            self._position, self._values = position, values
 
 
 def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -108,16 +154,25 @@ def _unnest_upsert(conn: Connection, table: sa.Table) -> pgsql.Composed:
 
 def insert_all(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Append rows: an executemany on SQLite, COPY on PostgreSQL (same transaction)."""
+    if rows:
+        columns = list(rows[0])
+        insert_tuples(conn, table, columns, [[row[c] for c in columns] for row in rows])
+
+
+def insert_tuples(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows given as value tuples in the order of `columns` (no dict per row)."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(rows))
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    columns = list(rows[0])
     statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
         pgsql.Identifier(table.name), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
     )
     driver: Any = conn.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            write(row)

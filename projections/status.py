@@ -12,13 +12,18 @@ on a plain `Folded` state, and the gate, the minimums, the next challenge and th
 the domain's own rules (`RelationshipSpaceCommands`, `LifecycleCommands`) read from it;
 nothing here re-implements them. A page is folded in memory and written as one upsert per
 engagement touched. No confidential content: sealed fields are never read here.
+
+Between pages the folded engagements stay in memory (`PageCache`), tagged with the built
+version and the position they were folded up to: the next page uses them only if its
+transaction moves the position from exactly there (so nothing else can have written the
+rows since); otherwise, after a failed page or another runner's page, they are read back
+from the rows. A rebuild thus reads no state row back, page after page.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -32,16 +37,16 @@ from domain.parties import CoachAssigned, CoachReassigned
 from domain.relationship_space import RelationshipSpaceCommands
 from domain.values import Policy
 from projections.runner import Item
-from projections.sql import Versions, upsert
+from projections.sql import PageCache, Versions, iso, text_id, upsert
 from projections.wiring import ReadSide
 
 COMMITMENT_STATES = ("open", "honoured", "broken", "renegotiated", "withdrawn")
 SKIPPED = ("content_index", "handled_commands", "_policy")
 """Fold attributes the domain keeps for itself (idempotency, sealed-field index)."""
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
+ENGAGEMENT_EVENTS = (EngagementEvent, Engagement.Opened)
+COACH_EVENTS = (CoachAssigned, CoachReassigned)
+CACHED_ENGAGEMENTS = 20_000
+"""At most this many folded engagements are kept in memory between pages."""
 
 
 def _tables(metadata: sa.MetaData, suffix: str) -> sa.Table:
@@ -111,11 +116,14 @@ class Folded(RelationshipSpaceCommands, LifecycleCommands):
             }
         )
 
-    def fold(self, event: EngagementEvent) -> None:
-        event.evolve(self)  # type: ignore[arg-type]
-        if isinstance(event, CoachAssigned | CoachReassigned):
-            self.coach_names[event.protagonist_id] = event.coach_name
-        self.version = event.originator_version
+    def fold_all(self, events: Sequence[EngagementEvent]) -> None:
+        """Evolve the state by each event in turn (the domain's own `evolve`)."""
+        for event in events:
+            event.evolve(self)  # type: ignore[arg-type]
+            if isinstance(event, COACH_EVENTS):
+                self.coach_names[event.protagonist_id] = event.coach_name
+        if events:
+            self.version = events[-1].originator_version
 
     def the_policy(self) -> Policy:
         """The domain's policy, parsed once per fold (the rules ask for it many times)."""
@@ -181,6 +189,19 @@ def status_row(engagement_id: str, folded: Folded, position: int) -> dict[str, A
     }
 
 
+def _grouped(page: Sequence[Item]) -> dict[str, list[Item]]:
+    """The page's engagement events per engagement, each in log order."""
+    groups: dict[str, list[Item]] = {}
+    for item in page:
+        if isinstance(item.event, ENGAGEMENT_EVENTS):
+            eid = text_id(item.notification.originator_id)
+            if eid in groups:
+                groups[eid].append(item)
+            else:
+                groups[eid] = [item]
+    return groups
+
+
 class StatusProjection:
     """Current status of every engagement."""
 
@@ -190,28 +211,37 @@ class StatusProjection:
 
     def __init__(self) -> None:
         self.tables: Versions[sa.Table] = Versions(_tables)
+        self.cache: PageCache[Folded] = PageCache(CACHED_ENGAGEMENTS)
 
     def define(self, metadata: sa.MetaData, suffix: str) -> None:
         self.tables.define(metadata, suffix)
 
     def apply(self, conn: Connection, page: Sequence[Item]) -> None:
         table = self.tables.applying(conn)
-        relevant = [i for i in page if isinstance(i.event, EngagementEvent | Engagement.Opened)]
-        names = {i.notification.originator_id: str(i.notification.originator_id) for i in relevant}
-        folds = self._load(conn, table, sorted(names.values()))
-        last: dict[str, Item] = {}
-        for item in relevant:
-            eid = names[item.notification.originator_id]
-            if isinstance(item.event, Engagement.Opened):
-                folds[eid] = Folded.opened(item.event)
-            elif eid in folds:
-                folds[eid].fold(item.event)
-            last[eid] = item
+        folds = self.cache.take(conn)
+        per_engagement = _grouped(page)
+        missing = [
+            eid
+            for eid, items in per_engagement.items()
+            if eid not in folds and not isinstance(items[0].event, Engagement.Opened)
+        ]
+        folds.update(self._load(conn, table, sorted(missing)))
         rows = []
-        for eid, item in last.items():
-            folds[eid].last_activity = iso(item.event.occurred_at)  # type: ignore[assignment]
-            rows.append(status_row(eid, folds[eid], item.notification.id))
+        for eid, items in per_engagement.items():
+            first: Any = items[0].event
+            if isinstance(first, Engagement.Opened):
+                folds[eid] = Folded.opened(first)
+                items = items[1:]
+            elif eid not in folds:
+                raise KeyError(eid)  # an engagement without its opening: never skipped
+            folded = folds[eid]
+            folded.fold_all([i.event for i in items])
+            last = per_engagement[eid][-1]
+            folded.last_activity = iso(last.event.occurred_at)  # type: ignore[assignment]
+            rows.append(status_row(eid, folded, last.notification.id))
         upsert(conn, table, rows)
+        if page:
+            self.cache.keep(conn, page[-1].notification.id, folds, touched=per_engagement)
 
     def _load(self, conn: Connection, table: sa.Table, ids: list[str]) -> dict[str, Folded]:
         if not ids:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +36,7 @@ from domain.individual_space import (
 from domain.relationship_space import PresenceSetbackRecorded, RelationshipSessionHeld
 from projections.commitment_ledger import SETTLING
 from projections.runner import Item
-from projections.sql import Versions, insert_all, text_id
+from projections.sql import Versions, insert_tuples, iso, text_id
 from projections.wiring import ReadSide
 
 
@@ -116,10 +115,6 @@ def _commitment_milestone(event: Any) -> tuple[str, str, str, str, int | None] |
     return None
 
 
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
 class TimelineProjection:
     """Trust assessments and the milestones around them."""
 
@@ -135,40 +130,51 @@ class TimelineProjection:
 
     def apply(self, conn: Connection, page: Sequence[Item]) -> None:
         tables = self.tables.applying(conn)
-        trust, milestones = [], []
+        trust: list[tuple[Any, ...]] = []
+        milestones: list[tuple[Any, ...]] = []
         for item in page:
-            base = {
-                "position": item.notification.id,
-                "engagement_id": text_id(item.notification.originator_id),
-            }
             event: Any = item.event
             if isinstance(event, TrustAssessed):
-                trust.append({**base, **_assessment(event)})
+                trust.append((item.notification.id, *_assessment(item, event)))
             elif (found := milestone(event)) is not None:
-                kind, pid, challenge, label, length = found
-                milestones.append(
-                    {
-                        **base,
-                        "occurred_at": iso(event.occurred_at),
-                        "kind": kind,
-                        "protagonist_id": pid,
-                        "challenge": challenge,
-                        "label": label,
-                        "note_length": length,
-                    }
-                )
-        insert_all(conn, tables.trust, trust)
-        insert_all(conn, tables.milestones, milestones)
+                eid = text_id(item.notification.originator_id)
+                at = iso(event.occurred_at)
+                milestones.append((item.notification.id, eid, at, *found))
+        insert_tuples(conn, tables.trust, TRUST_COLUMNS, trust)
+        insert_tuples(conn, tables.milestones, MILESTONE_COLUMNS, milestones)
 
 
-def _assessment(event: TrustAssessed) -> dict[str, Any]:
-    return {
-        "occurred_at": iso(event.occurred_at),
-        "protagonist_id": event.protagonist_id,
-        "toward_id": event.toward_id,
-        "challenge": event.challenge,
-        "score": event.score,
-    }
+TRUST_COLUMNS = (
+    "position",
+    "engagement_id",
+    "occurred_at",
+    "protagonist_id",
+    "toward_id",
+    "challenge",
+    "score",
+)
+MILESTONE_COLUMNS = (
+    "position",
+    "engagement_id",
+    "occurred_at",
+    "kind",
+    "protagonist_id",
+    "challenge",
+    "label",
+    "note_length",
+)
+
+
+def _assessment(item: Item, event: TrustAssessed) -> tuple[Any, ...]:
+    """An assessment's row after its position, in the order of TRUST_COLUMNS."""
+    return (
+        text_id(item.notification.originator_id),
+        iso(event.occurred_at),
+        event.protagonist_id,
+        event.toward_id,
+        event.challenge,
+        event.score,
+    )
 
 
 # -- queries ----------------------------------------------------------------------------

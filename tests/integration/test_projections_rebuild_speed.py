@@ -1,0 +1,119 @@
+"""What makes a rebuild fast must not change what it builds: folds kept in memory between
+pages, targets applied side by side on PostgreSQL, the paused garbage collector."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from domain.trustpath import Trustpath
+from projections.commitment_ledger import get_ledger
+from projections.engine import make_engine, memory_engine
+from projections.rebuild import rebuild_many
+from projections.runner import collector_paused
+from projections.sql import PageCache
+from projections.status import get_status
+from projections.timeline import get_timeline
+from projections.wiring import ReadSide, attach
+from tests.unit.builders import EngagementBuilder
+
+pytestmark = pytest.mark.integration
+VIEWS = ["status", "commitment_ledger", "timeline"]
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[sa.Engine]:
+    made = make_engine(store_url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def read_side(app: Trustpath, engine: sa.Engine) -> Iterator[ReadSide]:
+    attached = attach(app, engine)
+    yield attached
+    attached.close()
+
+
+def played(app: Trustpath, count: int = 3) -> list[EngagementBuilder]:
+    builders = []
+    for _ in range(count):
+        builder = EngagementBuilder(app).at_gate()
+        builder.relationship_session()
+        builder.commitment()
+        builders.append(builder)
+    return builders
+
+
+def views(read_side: ReadSide, builders: list[EngagementBuilder]) -> list[Any]:
+    return [
+        (get_status(read_side, b.eid), get_ledger(read_side, b.eid), get_timeline(read_side, b.eid))
+        for b in builders
+    ]
+
+
+def test_rebuild_in_small_pages_equals_the_live_views_when_folds_stay_in_memory(
+    app: Trustpath, read_side: ReadSide
+) -> None:
+    builders = played(app)
+    live = views(read_side, builders)
+    rebuild_many(read_side, VIEWS, page_size=3)
+    assert views(read_side, builders) == live
+
+
+def test_live_catch_up_reads_state_back_when_another_runner_moved_the_position(
+    app: Trustpath, engine: sa.Engine, read_side: ReadSide
+) -> None:
+    builder = EngagementBuilder(app).at_gate()
+    other = attach(app, engine, in_process=False)  # a second runner, its own memory
+    try:
+        builder.relationship_session()
+        other.catch_up()  # moves the positions: this read side's kept folds are stale now
+        builder.commitment()
+        read_side.catch_up()
+        status = get_status(read_side, builder.eid)
+        assert status is not None
+        assert status["version"] == app.engagement(builder.eid).version
+        assert status["commitments_open"] == 1
+        assert status["relationship_sessions"] == 1
+    finally:
+        other.close()
+
+
+def test_collector_paused_restores_the_collector_when_a_rebuild_fails() -> None:
+    seen: list[bool] = []
+
+    def failing_rebuild() -> None:
+        with collector_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("a failing page")
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        failing_rebuild()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_kept_folds_are_handed_out_only_to_the_page_that_starts_where_they_were_kept() -> None:
+    engine = memory_engine()
+    try:
+        with engine.connect() as conn:
+            conn.info["suffix"], conn.info["from"] = "v1_abc", 0
+            cache: PageCache[int] = PageCache(limit=2)
+            cache.keep(conn, 10, {"a": 1, "b": 2, "c": 3}, touched=["c"])
+            conn.info["from"] = 5  # another runner moved the position meanwhile
+            assert cache.take(conn) == {}
+            cache.keep(conn, 10, {"a": 1, "b": 2}, touched=["b"])
+            conn.info["from"] = 10
+            assert cache.take(conn) == {"a": 1, "b": 2}
+            assert cache.take(conn) == {}  # handed out once: a failed page leaves nothing
+            cache.keep(conn, 20, {"a": 1, "b": 2, "c": 3}, touched=["c"])
+            conn.info["from"] = 20
+            assert cache.take(conn) == {"c": 3}  # past the limit: only what the page touched
+    finally:
+        engine.dispose()
