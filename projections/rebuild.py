@@ -10,6 +10,16 @@ A projection whose code `version` changed gets the same treatment when the read 
 attached or when `trustpath projections rebuild` runs. The live table is never truncated
 under readers.
 
+On PostgreSQL, for a long log, the rebuild of several projections is shared with a
+helper process (projections/helper.py): the first two projections (status and the
+commitment ledger) are built here, the others (the timeline) by the helper, each process
+reading and decoding the log itself on its own core, each target with its own position
+row (exactly once as for any two runners). Each target is then caught up here and switched
+live only once ITS rows reached the end of the log (`finish`): if the helper failed, its
+targets are simply built here. Measured on a quiet two-core machine, 200k events, pages of
+20k: rebuild ~30.6k → ~39.5k events/s (ratio to the bare read ~0.37 → ~0.46). Progress
+reports the position reached here.
+
 While a rebuild runs, Python's cyclic garbage collector is paused (`collector_paused`):
 each page keeps tens of thousands of decoded events alive just long enough for the
 collector to scan them again and again (measured: a third of the rebuild's CPU; sweeping
@@ -24,6 +34,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from projections.helper import Helper, shared_out
 from projections.runner import (
     Projection,
     Runner,
@@ -35,8 +46,9 @@ from projections.runner import (
 from projections.wiring import ReadSide
 
 __all__ = ["BIG_PAGE", "collector_paused", "rebuild", "rebuild_many"]
-BIG_PAGE = 10_000
-"""Events per page when building from scratch: bigger pages coalesce more rows per write."""
+BIG_PAGE = 20_000
+"""Events per page when building from scratch: bigger pages coalesce more rows per write
+(with the helper process: 10k → 20k lifted 200k events from ~35k to ~39k events/s)."""
 Progress = Callable[[int, int], None]
 """progress(position reached, end of the log when the rebuild started)."""
 
@@ -53,13 +65,23 @@ def rebuild_many(
     page_size: int = BIG_PAGE,
 ) -> list[Target]:
     """Build several projections afresh in one pass over the log (one read, one decode per
-    page for all of them), then switch each one live."""
+    page for all of them; on PostgreSQL, for a long log, a helper process builds all but
+    the first two in its own pass), then switch each one live."""
     targets = [start_build(read_side, read_side.projection(name)) for name in names]
     end = read_side.max_position()
     runner = Runner(read_side.app, read_side.engine, page_size)
     report = (lambda at: progress(at, end)) if progress else None
-    with collector_paused():
-        runner.catch_up(targets, progress=report)
+    here, spec = shared_out(read_side, targets, end, page_size)
+    helper = Helper.start(spec) if spec is not None else None
+    try:
+        with collector_paused():
+            runner.catch_up(here, progress=report)
+    except BaseException:
+        if helper is not None:
+            helper.stop()
+        raise
+    if helper is not None:
+        helper.wait()  # a failed helper's projections are caught up below, here
     return [finish(read_side, target) for target in targets]
 
 

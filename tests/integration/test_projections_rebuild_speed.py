@@ -4,6 +4,7 @@ pages, targets applied side by side on PostgreSQL, the paused garbage collector.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from domain.trustpath import Trustpath
+from projections import helper
+from projections import rebuild as rebuild_module
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine, memory_engine
 from projections.rebuild import rebuild_many
-from projections.runner import collector_paused
+from projections.runner import Target, collector_paused
 from projections.sql import PageCache
 from projections.status import get_status
 from projections.timeline import get_timeline
@@ -117,3 +120,78 @@ def test_kept_folds_are_handed_out_only_to_the_page_that_starts_where_they_were_
             assert cache.take(conn) == {"c": 3}  # past the limit: only what the page touched
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def pg_app(pg_url: str, master_key: Any) -> Iterator[Trustpath]:
+    from tests.conftest import make_app
+
+    made = make_app(pg_url, master_key)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def pg_read_side(pg_app: Trustpath, pg_url: str) -> Iterator[ReadSide]:
+    engine = make_engine(pg_url)
+    attached = attach(pg_app, engine)
+    yield attached
+    attached.close()
+    engine.dispose()
+
+
+def live_positions(read_side: ReadSide) -> dict[str, int]:
+    return {r.name: int(r.position) for r in read_side.rows() if r.live and r.name in VIEWS}
+
+
+@pytest.mark.postgres
+def test_rebuild_shared_with_a_helper_process_equals_the_live_views_on_postgresql(
+    pg_app: Trustpath, pg_read_side: ReadSide, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builders = played(pg_app)
+    live = views(pg_read_side, builders)
+    monkeypatch.setattr(helper, "MIN_EVENTS", 0)  # a helper even for this short log
+    started: list[str] = []
+    start = helper.Helper.start
+    monkeypatch.setattr(helper.Helper, "start", lambda spec: started.append(spec) or start(spec))
+    rebuild_many(pg_read_side, VIEWS, page_size=3)
+    assert len(started) == 1
+    shared = [path.rpartition(":")[2] for path, _ in json.loads(started[0])["targets"]]
+    assert shared == ["TimelineProjection"]  # status and the commitment ledger stay here
+    assert views(pg_read_side, builders) == live
+    end = pg_read_side.max_position()
+    assert live_positions(pg_read_side) == dict.fromkeys(VIEWS, end)
+
+
+@pytest.mark.postgres
+def test_rebuild_catches_up_here_when_the_helper_process_fails_on_postgresql(
+    pg_app: Trustpath, pg_read_side: ReadSide, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builders = played(pg_app)
+    live = views(pg_read_side, builders)
+    monkeypatch.setattr(helper, "MIN_EVENTS", 0)
+    shared_out = helper.shared_out
+
+    def broken(*args: Any) -> tuple[Any, str | None]:
+        here, spec = shared_out(*args)
+        assert spec is not None
+        return here, json.dumps({**json.loads(spec), "app": "no.such.module:App"})
+
+    monkeypatch.setattr(rebuild_module, "shared_out", broken)
+    rebuild_many(pg_read_side, VIEWS, page_size=3)
+    assert views(pg_read_side, builders) == live
+    end = pg_read_side.max_position()
+    assert live_positions(pg_read_side) == dict.fromkeys(VIEWS, end)
+
+
+@pytest.mark.postgres
+def test_rebuild_keeps_projections_a_helper_cannot_remake_here_on_postgresql(
+    pg_read_side: ReadSide,
+) -> None:
+    targets = [Target(p, "v1_abc") for p in pg_read_side.projections.values()]
+    here, spec = helper.shared_out(pg_read_side, targets, 10**9, 10)
+    assert spec is not None
+    shared = {path.rpartition(":")[2] for path, _ in json.loads(spec)["targets"]}
+    assert shared == {"TimelineProjection"}
+    assert {t.projection.name for t in here} == set(pg_read_side.projections) - {"timeline"}
+    assert len(pg_read_side.projections) > 3  # the audit ledger (its signer) stays here
