@@ -30,7 +30,7 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python -m ops.bench.append
 	$(BIN)/python -m ops.bench.rebuild
-	$(BIN)/python -m ops.bench.ledger --json
+	$(BIN)/python -m ops.bench.ledger
 	$(BIN)/python -m ops.bench.api
 
 clean:
