@@ -58,11 +58,11 @@ def domain_event_classes() -> set[type]:
         importlib.import_module(f"domain.{module.name}")
     found: set[type] = {Engagement.Opened, Snapshot}
     for root in (EngagementEvent, AuditRecord.Recorded):
-        todo = list(root.__subclasses__())
-        while todo:
-            cls = todo.pop()
+        pending = list(root.__subclasses__())
+        while pending:
+            cls = pending.pop()
             found.add(cls)
-            todo += cls.__subclasses__()
+            pending += cls.__subclasses__()
     return found
 
 
