@@ -36,7 +36,7 @@ from domain.commitments import (
     CommitmentWithdrawn,
 )
 from projections.runner import Item
-from projections.sql import PageCache, Versions, insert_all, iso, text_id, upsert
+from projections.sql import PageCache, Versions, insert_tuples, iso, text_id, upsert
 from projections.wiring import ReadSide
 
 SETTLING = {
@@ -45,7 +45,6 @@ SETTLING = {
     CommitmentWithdrawn: "withdrawn",
     CommitmentRenegotiated: "renegotiated",
 }
-COMMITMENT_EVENTS = (CommitmentMade, *SETTLING)
 CACHED_COMMITMENTS = 100_000
 """At most this many commitment rows are kept in memory between pages (see PageCache)."""
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
@@ -140,19 +139,37 @@ def line_detail(event: Any) -> dict[str, Any]:
     return {"reason": event.reason}
 
 
-def line_row(eid: str, item: Item) -> dict[str, Any]:
+LINE_COLUMNS = (
+    "position",
+    "engagement_id",
+    "commitment_id",
+    "version",
+    "line",
+    "occurred_at",
+    "actor_id",
+    "actor_role",
+    "detail",
+)
+"""The history table's columns, in the order of `line_row`'s values."""
+LINE_OF = {CommitmentMade: "made", **SETTLING}
+"""Each commitment event's class and its history line (the page filter: one dict look-up)."""
+
+
+def line_row(eid: str, item: Item) -> tuple[Any, ...]:
+    """One history row, as values in the order of `LINE_COLUMNS` (no dict per row)."""
     event: Any = item.event
-    return {
-        "position": item.notification.id,
-        "engagement_id": eid,
-        "commitment_id": event.commitment_id,
-        "version": event.originator_version,
-        "line": "made" if isinstance(event, CommitmentMade) else SETTLING[type(event)],
-        "occurred_at": iso(event.occurred_at),
-        "actor_id": event.actor["id"],
-        "actor_role": event.actor["role"],
-        "detail": _sorted_json(line_detail(event)),
-    }
+    actor = event.actor
+    return (
+        item.notification.id,
+        eid,
+        event.commitment_id,
+        event.originator_version,
+        LINE_OF[type(event)],
+        iso(event.occurred_at),
+        actor["id"],
+        actor["role"],
+        _sorted_json(line_detail(event)),
+    )
 
 
 class CommitmentLedgerProjection:
@@ -171,15 +188,17 @@ class CommitmentLedgerProjection:
 
     def apply(self, conn: Connection, page: Sequence[Item]) -> None:
         tables = self.tables.applying(conn)
-        items = [i for i in page if isinstance(i.event, COMMITMENT_EVENTS)]
+        lines = LINE_OF
+        items = [i for i in page if type(i.event) in lines]
         if not items:
             return
+        keyed = [(text_id(i.notification.originator_id), i) for i in items]
         rows = self.cache.take(conn)
-        rows.update(self._load(conn, tables.commitments, items, rows))
+        rows.update(self._load(conn, tables.commitments, keyed, rows))
         touched = []
-        for item in items:
-            eid, event = text_id(item.notification.originator_id), item.event
-            if isinstance(event, CommitmentMade):
+        for eid, item in keyed:
+            event = item.event
+            if type(event) is CommitmentMade:
                 row = made_row(eid, event, item.notification.id)
                 rows[row["key"]] = row
             else:
@@ -188,29 +207,22 @@ class CommitmentLedgerProjection:
             touched.append(row)
         written = {row["key"]: row for row in touched}
         upsert(conn, tables.commitments, list(written.values()))
-        insert_all(
-            conn, tables.lines, [line_row(text_id(i.notification.originator_id), i) for i in items]
-        )
+        insert_tuples(conn, tables.lines, LINE_COLUMNS, [line_row(e, i) for e, i in keyed])
         self.cache.keep(conn, page[-1].notification.id, rows, touched=written)
 
     def _load(
         self,
         conn: Connection,
         table: sa.Table,
-        items: list[Item],
+        keyed: list[tuple[str, Item]],
         known: dict[str, dict[str, Any]],
     ) -> dict[str, dict[str, Any]]:
         """The rows of the commitments this page settles that were made before it."""
-        made = {
-            f"{text_id(i.notification.originator_id)}/{i.event.commitment_id}"
-            for i in items
-            if isinstance(i.event, CommitmentMade)
-        }
-        keys = {
-            f"{text_id(i.notification.originator_id)}/{i.event.commitment_id}"
-            for i in items
-            if not isinstance(i.event, CommitmentMade)
-        }
+        made: set[str] = set()
+        keys: set[str] = set()
+        for eid, item in keyed:
+            key = f"{eid}/{item.event.commitment_id}"
+            (made if type(item.event) is CommitmentMade else keys).add(key)
         keys -= made | known.keys()
         if not keys:
             return {}
