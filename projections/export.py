@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 
 from domain.audit import AuditRecord, DisclosureMade
 from projections.commitment_ledger import CommitmentLedgerProjection, tally
-from projections.status import COMMITMENT_STATES, StatusProjection
+from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
 from projections.wiring import ReadSide
 
@@ -68,16 +68,7 @@ def _live_table(read_side: ReadSide, conn: Connection, name: str) -> Any:
 
 
 def _engagements(rows: Sequence[Any], p: Pseudonyms) -> Rows:
-    counts = [
-        "protagonists",
-        "individual_sessions",
-        "relationship_sessions",
-        "presence_setbacks",
-        "intentions_declared",
-        "intentions_shared",
-        *(f"commitments_{s}" for s in COMMITMENT_STATES),
-    ]
-    kept = ["phase", "opened_at", "last_activity", *counts, "gate_open", "minimums_met"]
+    kept = ["phase", "opened_at", "last_activity", *COUNT_COLUMNS, "gate_open", "minimums_met"]
     return [
         {"engagement": p("engagement", r.engagement_id), **{k: getattr(r, k) for k in kept}}
         | {"next_challenge": r.next_challenge or ""}

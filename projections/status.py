@@ -41,6 +41,16 @@ from projections.sql import PageCache, Versions, iso, text_id, upsert
 from projections.wiring import ReadSide
 
 COMMITMENT_STATES = ("open", "honoured", "broken", "renegotiated", "withdrawn")
+COUNT_COLUMNS = (
+    "protagonists",
+    "individual_sessions",
+    "relationship_sessions",
+    "presence_setbacks",
+    "intentions_declared",
+    "intentions_shared",
+    *(f"commitments_{s}" for s in COMMITMENT_STATES),
+)
+"""The status table's integer counts (also what the pseudonymised export keeps)."""
 SKIPPED = ("content_index", "handled_commands", "_policy")
 """Fold attributes the domain keeps for itself (idempotency, sealed-field index)."""
 ENGAGEMENT_EVENTS = (EngagementEvent, Engagement.Opened)
@@ -61,18 +71,7 @@ def _tables(metadata: sa.MetaData, suffix: str) -> sa.Table:
         sa.Column("last_activity", sa.String(40), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("position", sa.BigInteger, nullable=False),
-        *(
-            sa.Column(name, sa.Integer, nullable=False)
-            for name in (
-                "protagonists",
-                "individual_sessions",
-                "relationship_sessions",
-                "presence_setbacks",
-                "intentions_declared",
-                "intentions_shared",
-                *(f"commitments_{s}" for s in COMMITMENT_STATES),
-            )
-        ),
+        *(sa.Column(name, sa.Integer, nullable=False) for name in COUNT_COLUMNS),
         sa.Column("gate_open", sa.Boolean, nullable=False),
         sa.Column("minimums_met", sa.Boolean, nullable=False),
         sa.Column("next_challenge", sa.String(32)),
