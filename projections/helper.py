@@ -1,22 +1,23 @@
-"""A helper process that builds some of a rebuild's projections on the machine's other core.
+"""Helper processes that fold their part of a rebuild on the machine's other cores.
 
-    rebuild_many(status, commitment_ledger, timeline) on PostgreSQL
-      this process ── reads, decodes, applies ──▶ status, commitment_ledger
-      helper process ── reads, decodes, applies ──▶ timeline
-      (each with its own runner: own pages, own transactions, own compare-and-set)
+    rebuild_many(status, commitment_ledger, timeline) on PostgreSQL, a long log
+      this process    ── reads, decodes, applies part 1/2 ──▶ every target
+      helper process  ── reads, decodes, applies part 2/2 ──▶ every target
+      (each part its own runner: own pages, own transactions, own compare-and-set)
 
 Python runs one thread at a time, so threads cannot share a rebuild's CPU work; a second
-process can. Measured on a quiet two-core machine (200k events, pages of 10k): status here
-and the two others in the helper, or status and the commitment ledger here and the
-timeline there, both lift the rebuild from ~30.6k to ~35.5k events/s (the first leaves the
-helper last by ~1 s, the second this process); with pages of 20k the second is best
-(~39.5k/s against ~37k/s). Nothing decoded crosses between the two (shipping events
-costs more than decoding them again): the helper reads the same log with its own copy of the
-application's mapper (the application's class, its transcodings, its environment; no key
-is needed to decode, sealed fields stay sealed) and applies its projections exactly as
-the runner here would, to the versions being built. Exactly-once holds as for any two
-runners; if the helper fails, the projections it was building are simply caught up here
-(`finish`), and a poison event fails here too.
+process can. The log is cut by aggregate (projections/parts.py): each process reads and
+decodes only the events of its share of the engagements, and folds them into every
+projection being built. Nothing decoded crosses between processes: the helper reads with
+its own copy of the application's mapper (the application's class, its transcodings, its
+environment; no key is needed to decode, sealed fields stay sealed) and applies the
+projections exactly as the runner here would. If a helper fails, the part it was folding is
+simply folded here, from where the helper left it (`rebuild.merge`), and a poison event
+fails here too.
+
+Measured on a quiet two-core machine, 202k events: one projection per process (each
+process reading and decoding the whole log) reached ~0.40 of the bare read; parts, with the
+share filtered by PostgreSQL, reach ~0.5x (ops/bench/rebuild.py).
 
     python -m projections.helper      reads one JSON spec on stdin, writes one JSON line
 """
@@ -32,17 +33,19 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO, Any
 
-from eventsourcing.application import Application
 from eventsourcing.utils import Environment
 
 from projections.engine import make_engine
+from projections.parts import Part
 from projections.runner import Projection, ReadSideError, Runner, Target, collector_paused
 from projections.wiring import ReadSide
 
-SPLIT = 2
-"""How many of the targets (the first ones) are built here; the helper builds the rest."""
+PARTS = 2
+"""How many parts a rebuild is cut into: this process folds the first, a helper each other
+(one per core of the two-core machines trustpath is measured on)."""
 SHAREABLE = frozenset({"status", "commitment_ledger", "timeline"})
-"""The projections a helper may build (plain classes, made again without arguments)."""
+"""The projections that may be built by parts: each folds every engagement on its own, and
+a helper can make them again (plain classes, no arguments)."""
 MIN_EVENTS = 50_000
 """Below this many events a helper process costs more (start-up, imports) than it saves."""
 
@@ -60,25 +63,16 @@ def load_class(path: str) -> Any:
     return found
 
 
-def shared_out(
-    read_side: ReadSide, targets: list[Target], end: int, page_size: int
-) -> tuple[list[Target], str | None]:
-    """Which targets to build here, and the helper's spec for the others (or None).
+def by_parts(read_side: ReadSide, projections: list[Projection], end: int) -> list[Projection]:
+    """Which of `projections` to build by parts (none: build them all here, whole).
 
-    A helper is worth it on PostgreSQL (SQLite has one writer at a time), for a long log,
-    with more than `SPLIT` projections whose classes a fresh process can make again. The first
-    `SPLIT` stay here (status, the largest, and the commitment ledger), the others (the
-    timeline) go to the helper.
+    Parts are worth it on PostgreSQL (SQLite has one writer at a time), for a long log, for
+    the projections that fold each engagement on their own and that a fresh process can
+    make again; the others (the audit ledger) are built here, whole.
     """
-    engine = read_side.engine
-    if engine.dialect.name != "postgresql" or len(targets) <= SPLIT or end < MIN_EVENTS:
-        return targets, None
-    there = [t for t in targets[SPLIT:] if _shareable(t.projection)]
-    here = [t for t in targets if t not in there]  # e.g. the audit ledger stays here
-    if not there:
-        return targets, None
-    url = engine.url.render_as_string(hide_password=False)
-    return here, spec_for(read_side.app, url, there, page_size)
+    if read_side.engine.dialect.name != "postgresql" or end < MIN_EVENTS:
+        return []
+    return [p for p in projections if _shareable(p)]
 
 
 def _shareable(projection: Projection) -> bool:
@@ -102,15 +96,21 @@ def _remakeable(projection: Projection) -> bool:
         return False
 
 
-def spec_for(app: Application[Any], url: str, targets: list[Target], page_size: int) -> str:
-    """What the helper needs, as one JSON document (sent on its stdin, never logged)."""
+def spec_for(
+    read_side: ReadSide, targets: list[Target], part: Part, stop: int, page_size: int
+) -> str:
+    """What a helper needs to fold `part` of `targets` up to `stop`, as one JSON document
+    (sent on its stdin, never logged: the database URL may carry a password)."""
+    app = read_side.app
     return json.dumps(
         {
             "app": class_path(app),
             "name": app.name,
             "env": dict(app.env),
-            "url": url,
+            "url": read_side.engine.url.render_as_string(hide_password=False),
             "page_size": page_size,
+            "part": [part.index, part.count],
+            "stop": stop,
             "targets": [[class_path(t.projection), t.suffix] for t in targets],
         }
     )
@@ -179,13 +179,14 @@ def run(spec: dict[str, Any]) -> int:
     reader = _Reader(load_class(spec["app"]), spec["name"], spec["env"])
     engine = make_engine(spec["url"])
     try:
+        part = Part(*spec["part"])
         targets = []
         for projection_class, suffix in spec["targets"]:
             projection: Projection = load_class(projection_class)()
-            targets.append(Target(projection, suffix))
+            targets.append(Target(projection, suffix, part))
         runner = Runner(reader, engine, int(spec["page_size"]))  # type: ignore[arg-type]
         with collector_paused():
-            return runner.catch_up(targets)
+            return runner.catch_up(targets, stop=int(spec["stop"]))
     finally:
         engine.dispose()
         reader.close()

@@ -10,15 +10,14 @@ A projection whose code `version` changed gets the same treatment when the read 
 attached or when `trustpath projections rebuild` runs. The live table is never truncated
 under readers.
 
-On PostgreSQL, for a long log, the rebuild of several projections is shared with a
-helper process (projections/helper.py): the first two projections (status and the
-commitment ledger) are built here, the others (the timeline) by the helper, each process
-reading and decoding the log itself on its own core, each target with its own position
-row (exactly once as for any two runners). Each target is then caught up here and switched
-live only once ITS rows reached the end of the log (`finish`): if the helper failed, its
-targets are simply built here. Measured on a quiet two-core machine, 200k events, pages of
-20k: rebuild ~30.6k → ~39.5k events/s (ratio to the bare read ~0.37 → ~0.46). Progress
-reports the position reached here.
+On PostgreSQL, for a long log, a rebuild is shared with a helper process by parts
+(projections/parts.py, projections/helper.py): this process folds the events of half the
+engagements into every target, the helper the other half, each reading and decoding only
+its half of the log on its own core, each part with its own position row (exactly once as
+for any runner). Once every part reached the log's end as it was when the rebuild started
+(a part the helper did not finish is folded here), each target gets its position row
+(`merge`), is caught up here and switched live only once its rows reached the end of the
+log (`finish`). Progress reports the position this process reached.
 
 While a rebuild runs, Python's cyclic garbage collector is paused (`collector_paused`):
 each page keeps tens of thousands of decoded events alive just long enough for the
@@ -31,16 +30,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import sqlalchemy as sa
 
-from projections.helper import Helper, shared_out
+from projections.helper import PARTS, Helper, by_parts, spec_for
+from projections.parts import Part, behind, insert_part_rows, part_positions
 from projections.runner import (
     Projection,
+    ProjectionFailedError,
     Runner,
     Target,
     collector_paused,
     insert_position,
+    parts,
     positions,
 )
 from projections.wiring import ReadSide
@@ -65,33 +68,76 @@ def rebuild_many(
     page_size: int = BIG_PAGE,
 ) -> list[Target]:
     """Build several projections afresh in one pass over the log (one read, one decode per
-    page for all of them; on PostgreSQL, for a long log, a helper process builds all but
-    the first two in its own pass), then switch each one live."""
-    targets = [start_build(read_side, read_side.projection(name)) for name in names]
+    page for all of them; on PostgreSQL, for a long log, shared by parts with a helper
+    process), then switch each one live."""
+    projections = [read_side.projection(name) for name in names]
     end = read_side.max_position()
+    shared = by_parts(read_side, projections, end)
+    count = PARTS if shared else 0
+    targets = [start_build(read_side, p, count if p in shared else 0) for p in projections]
+    by_part = [t for t in targets if t.projection in shared]
+    whole = [t for t in targets if t not in by_part]
     runner = Runner(read_side.app, read_side.engine, page_size)
     report = (lambda at: progress(at, end)) if progress else None
-    here, spec = shared_out(read_side, targets, end, page_size)
-    helper = Helper.start(spec) if spec is not None else None
+    helpers = [
+        Helper.start(spec_for(read_side, by_part, Part(index, count), end, page_size))
+        for index in range(1, count)
+    ]
     try:
         with collector_paused():
-            runner.catch_up(here, progress=report)
+            if by_part:
+                runner.catch_up(_part_of(by_part, Part(0, count)), stop=end, progress=report)
+            runner.catch_up(whole, progress=report)
     except BaseException:
-        if helper is not None:
+        for helper in helpers:
             helper.stop()
         raise
-    if helper is not None:
-        helper.wait()  # a failed helper's projections are caught up below, here
+    for helper in helpers:
+        helper.wait()  # a part a helper did not finish is folded below, here
+    merge(read_side, runner, by_part, count, end)
     return [finish(read_side, target) for target in targets]
 
 
-def start_build(read_side: ReadSide, projection: Projection) -> Target:
-    """Drop older builds, create the new version's empty tables and its position row."""
+def _part_of(targets: Sequence[Target], part: Part) -> list[Target]:
+    return [replace(t, part=part) for t in targets]
+
+
+def merge(
+    read_side: ReadSide, runner: Runner, targets: Sequence[Target], count: int, stop: int
+) -> None:
+    """Fold here what no helper finished, then give each target its position row at `stop`.
+
+    One transaction per target, under its parts' row locks: the parts' rows go, the
+    target's position row comes, at the stop every part reached.
+    """
+    for index in range(1, count):
+        with collector_paused():
+            runner.catch_up(_part_of(targets, Part(index, count)), stop=stop)
+    for target in targets:
+        name, suffix = target.key
+        with read_side.engine.begin() as conn:
+            lagging = behind(part_positions(conn, parts, name, suffix), stop)
+            if lagging:
+                which = ", ".join(str(Part(index, count)) for index in lagging)
+                raise ProjectionFailedError(
+                    f"projection {name!r}: part {which} did not reach {stop}; will retry"
+                )
+            conn.execute(parts.delete().where(parts.c.name == name, parts.c.suffix == suffix))
+            insert_position(conn, target, live=False, position=stop)
+
+
+def start_build(read_side: ReadSide, projection: Projection, count: int = 0) -> Target:
+    """Drop older builds, create the new version's empty tables and its position row (or,
+    built by `count` parts, one row per part)."""
     drop_retired(read_side, projection.name)
     target = Target(projection, f"v{projection.version}_{secrets.token_hex(3)}")
     read_side.metadata(target).create_all(read_side.engine)
     with read_side.engine.begin() as conn:
-        insert_position(conn, target, live=False)
+        if count:
+            name, suffix = target.key
+            insert_part_rows(conn, parts, name, suffix, projection.version, count)
+        else:
+            insert_position(conn, target, live=False)
     return target
 
 
@@ -143,10 +189,12 @@ def switch_if_caught_up(read_side: ReadSide, target: Target) -> bool:
 def drop_retired(read_side: ReadSide, name: str) -> None:
     """Drop the tables of retired versions and of abandoned builds of `name`."""
     projection = read_side.projection(name)
-    stale = [r.suffix for r in read_side.rows() if r.name == name and not r.live]
-    for suffix in stale:
+    stale = {r.suffix for r in read_side.rows() if r.name == name and not r.live}
+    stale |= {r.suffix for r in read_side.part_rows() if r.name == name}
+    for suffix in sorted(stale):
         read_side.metadata(Target(projection, suffix)).drop_all(read_side.engine)
         with read_side.engine.begin() as conn:
             conn.execute(
                 positions.delete().where(positions.c.name == name, positions.c.suffix == suffix)
             )
+            conn.execute(parts.delete().where(parts.c.name == name, parts.c.suffix == suffix))

@@ -52,6 +52,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Connection, Engine
 
+from projections.parts import Part, define_parts_table, select_part
+
 POSITIONS = "trustpath_projection_positions"
 DEFAULT_PAGE_SIZE = 2000
 SIDE_BY_SIDE_MIN = 1000
@@ -70,6 +72,8 @@ positions = sa.Table(
     sa.Column("retired", sa.Boolean, nullable=False, default=False),
 )
 """One row per built version: the live one, one being built, retired ones kept for readers."""
+parts = define_parts_table(positions_metadata)
+"""One row per part of a version being built by parts (projections/parts.py)."""
 
 
 class ReadSideError(Exception):
@@ -134,10 +138,17 @@ class Target:
 
     projection: Projection
     suffix: str
+    part: Part | None = None
+    """Set while a version is built by parts: this target folds that part of the log."""
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.projection.name, self.suffix)
+
+    @property
+    def position_key(self) -> tuple[str, str, int]:
+        """Which position row this target moves (a part's own row, or the version's)."""
+        return (self.projection.name, self.suffix, -1 if self.part is None else self.part.index)
 
 
 Progress = Callable[[int], None]
@@ -150,6 +161,9 @@ class Page:
     notifications: Sequence[Notification]
     decoded: list[Item] | None
     error: ProjectionFailedError | None
+    end: int
+    """The position the page moves its targets to: its last event's, or, for a part's
+    last page (shorter than a page), the stop: nothing of the part is left before it."""
 
     @cached_property
     def bare(self) -> list[Item]:
@@ -179,21 +193,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def read_positions(conn: Connection, targets: Iterable[Target]) -> dict[tuple[str, str], int]:
+def read_positions(conn: Connection, targets: Iterable[Target]) -> dict[tuple[str, str, int], int]:
     """Current position of each target (0 when it has no row yet)."""
+    targets = list(targets)
     rows = conn.execute(sa.select(positions.c.name, positions.c.suffix, positions.c.position))
-    found = {(r.name, r.suffix): int(r.position) for r in rows}
-    return {t.key: found.get(t.key, 0) for t in targets}
+    found = {(r.name, r.suffix, -1): int(r.position) for r in rows}
+    if any(t.part is not None for t in targets):
+        rows = conn.execute(sa.select(parts.c.name, parts.c.suffix, parts.c.part, parts.c.position))
+        found.update({(r.name, r.suffix, int(r.part)): int(r.position) for r in rows})
+    return {t.position_key: found.get(t.position_key, 0) for t in targets}
 
 
-def insert_position(conn: Connection, target: Target, live: bool) -> None:
-    """Start tracking a new built version of a projection at position 0."""
+def insert_position(conn: Connection, target: Target, live: bool, position: int = 0) -> None:
+    """Start tracking a built version of a projection (a new one: at position 0)."""
     conn.execute(
         positions.insert().values(
             name=target.projection.name,
             suffix=target.suffix,
             version=target.projection.version,
-            position=0,
+            position=position,
             updated_at=now(),
             live=live,
             retired=False,
@@ -224,6 +242,7 @@ class Runner:
         """
         read, failures = 0, []
         targets = list(targets)
+        part = _one_part(targets, stop)
         decode = any(t.projection.needs_events for t in targets)
         with (
             ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool,
@@ -237,20 +256,19 @@ class Runner:
                 if stop is not None and start >= stop:
                     break
                 page = ahead[1].result() if ahead and ahead[0] == start else None
-                page = page or self.fetch(start, stop, decode)
-                if not page.notifications:
+                page = page or self.fetch(start, stop, decode, part)
+                if page.end <= start:
                     break
                 ahead = None
                 if len(page.notifications) == self.page_size:
-                    last = page.notifications[-1].id
-                    ahead = (last, pool.submit(self.fetch, last, stop, decode))
+                    ahead = (page.end, pool.submit(self.fetch, page.end, stop, decode, part))
                 side_by_side = appliers if self._side_by_side(targets, page) else None
                 for target, failed in self._apply_page(targets, at, page, side_by_side):
                     failures.append(failed)
                     targets.remove(target)
                 read += len(page.notifications)
                 if progress is not None:
-                    progress(page.notifications[-1].id)
+                    progress(page.end)
         if failures:
             raise failures[0]
         return read
@@ -264,22 +282,30 @@ class Runner:
         big = len(page.notifications) >= SIDE_BY_SIDE_MIN
         return big and len(targets) > 1 and self.engine.dialect.name == "postgresql"
 
-    def fetch(self, start: int, stop: int | None, decode: bool) -> Page:
-        """The page after `start`, decoded if asked (a decoding failure is kept, not raised)."""
-        notifications = self.app.recorder.select_notifications(
-            start, self.page_size, stop=stop, inclusive_of_start=False
-        )
+    def fetch(self, start: int, stop: int | None, decode: bool, part: Part | None = None) -> Page:
+        """The page after `start`, decoded if asked (a decoding failure is kept, not raised).
+
+        For a part (read up to a stop), only that part's events; its last page moves to the stop.
+        """
+        if part is None or stop is None:
+            notifications = self.app.recorder.select_notifications(
+                start, self.page_size, stop=stop, inclusive_of_start=False
+            )
+            end = notifications[-1].id if notifications else start
+        else:
+            notifications = select_part(self.app.recorder, start, self.page_size, stop, part)
+            end = notifications[-1].id if len(notifications) == self.page_size else stop
         if not decode:
-            return Page(notifications, None, None)
+            return Page(notifications, None, None, end)
         try:
-            return Page(notifications, self._decoded(notifications), None)
+            return Page(notifications, self._decoded(notifications), None, end)
         except ProjectionFailedError as error:
-            return Page(notifications, None, error)
+            return Page(notifications, None, error, end)
 
     def _apply_page(
         self,
         targets: Sequence[Target],
-        at: dict[tuple[str, str], int],
+        at: dict[tuple[str, str, int], int],
         page: Page,
         pool: ThreadPoolExecutor | None = None,
     ) -> list[tuple[Target, ProjectionFailedError]]:
@@ -287,13 +313,13 @@ class Runner:
         ids = [n.id for n in page.notifications]
         work = []
         for target in targets:
-            start = bisect.bisect_right(ids, at[target.key])
-            if start < len(ids):
-                work.append((target, start))
+            if at[target.position_key] < page.end:
+                work.append((target, bisect.bisect_right(ids, at[target.position_key])))
 
         def one(target: Target, start: int) -> ProjectionFailedError | None:
             try:
-                self.apply(target, at[target.key], page.items_for(target.projection)[start:])
+                items = page.items_for(target.projection)[start:] if start < len(ids) else []
+                self.apply(target, at[target.position_key], items, page.end)
             except PositionConflictError:
                 pass  # another runner applied it; the next round re-reads positions
             except ProjectionFailedError as error:
@@ -324,23 +350,33 @@ class Runner:
                 ) from error
         return items
 
-    def apply(self, target: Target, expected: int, items: Sequence[Item]) -> None:
-        """Apply one page to one target: CAS the position, fold, commit — or change nothing."""
-        last = items[-1].notification.id
+    def apply(
+        self, target: Target, expected: int, items: Sequence[Item], end: int | None = None
+    ) -> None:
+        """Apply one page to one target: CAS the position, fold, commit — or change nothing.
+
+        The position moves to `end` (by default the last item's); a part's last page may
+        carry no item at all and still move its part to the stop.
+        """
+        last = items[-1].notification.id if end is None else end
         name = target.projection.name
         try:
             with self.engine.begin() as conn:
                 self._compare_and_set(conn, target, expected, last)
+                if not items:
+                    return
                 conn.info["suffix"], conn.info["from"] = target.suffix, expected
+                conn.info["part"] = target.part
                 try:
                     target.projection.apply(conn, items)
                 finally:
                     conn.info.pop("suffix", None)
                     conn.info.pop("from", None)
+                    conn.info.pop("part", None)
         except PositionConflictError:
             raise
         except Exception as error:
-            first = items[0].notification.id
+            first = items[0].notification.id if items else expected
             raise ProjectionFailedError(
                 f"projection {name!r} failed on positions {first}..{last} "
                 f"({type(error).__name__}); nothing applied, will retry"
@@ -348,12 +384,29 @@ class Runner:
 
     def _compare_and_set(self, conn: Connection, target: Target, expected: int, new: int) -> None:
         name, suffix = target.key
+        if target.part is None:
+            query = positions.update().where(positions.c.position == expected)
+            row = positions.c
+        else:
+            query = parts.update().where(parts.c.position == expected)
+            query = query.where(parts.c.part == target.part.index)
+            row = parts.c
         moved = conn.execute(
-            positions.update()
-            .where(positions.c.name == name)
-            .where(positions.c.suffix == suffix)
-            .where(positions.c.position == expected)
+            query.where(row.name == name)
+            .where(row.suffix == suffix)
             .values(position=new, updated_at=now())
         )
         if moved.rowcount != 1:
-            raise PositionConflictError(f"{name}/{suffix} is no longer at {expected}")
+            where = f"{name}/{suffix}" + ("" if target.part is None else f" part {target.part}")
+            raise PositionConflictError(f"{where} is no longer at {expected}")
+
+
+def _one_part(targets: Sequence[Target], stop: int | None) -> Part | None:
+    """The part every target folds (None: the whole log); parts are read up to a stop."""
+    found = {t.part for t in targets}
+    if len(found) > 1:
+        raise ValueError("one catch-up folds one part of the log (or all of it)")
+    part = found.pop() if found else None
+    if part is not None and stop is None:
+        raise ValueError("a part is folded up to a stop")
+    return part

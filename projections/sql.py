@@ -72,22 +72,23 @@ class Versions(Generic[T]):
 class PageCache(Generic[T]):
     """What a projection folded, kept in memory between pages, as committed at one position.
 
-    `take` hands the values out only to a transaction of the same built version (engine
-    and suffix) that moves the position from that very position (`conn.info["from"]`,
-    under the position row's lock: nothing else can have written the rows since), and
-    forgets them meanwhile, so a page that fails leaves nothing behind. `keep` stores them
-    tagged with the position the page moves to: right once the page commits, and never
-    matched again if it does not. Anything missing is read back from the rows.
+    `take` hands the values out only to a transaction of the same built version (engine,
+    suffix, and part when it is built by parts) that moves the position from that very
+    position (`conn.info["from"]`, under the position row's lock: nothing else can have
+    written the rows since), and forgets them meanwhile, so a page that fails leaves nothing
+    behind. `keep` stores them tagged with the position the page moves to: right once the
+    page commits, and never matched again if it does not. Anything missing is read back
+    from the rows.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._where: tuple[Any, str] | None = None
+        self._where: tuple[Any, ...] | None = None
         self._position: int | None = None
         self._values: dict[str, T] = {}
 
     def take(self, conn: Connection) -> dict[str, T]:
-        where, position = (conn.engine, str(conn.info["suffix"])), conn.info.get("from")
+        where, position = self._where_of(conn), conn.info.get("from")
         hit = position is not None and self._where == where and self._position == position
         values = self._values if hit else {}
         self._where, self._position, self._values = None, None, {}
@@ -100,8 +101,13 @@ class PageCache(Generic[T]):
         if len(values) > self.limit:
             values = {key: values[key] for key in touched if key in values}
         if len(values) <= self.limit:
-            self._where = (conn.engine, str(conn.info["suffix"]))
+            self._where = self._where_of(conn)
             self._position, self._values = position, values
+
+    @staticmethod
+    def _where_of(conn: Connection) -> tuple[Any, ...]:
+        """Engine, built version and part: values kept for one are never handed to another."""
+        return (conn.engine, str(conn.info["suffix"]), conn.info.get("part"))
 
 
 def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

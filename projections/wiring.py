@@ -34,6 +34,7 @@ from projections.runner import (
     Runner,
     Target,
     now,
+    parts,
     positions,
     positions_metadata,
 )
@@ -90,6 +91,12 @@ class ReadSide:
             return list(conn.execute(query))
         with self.engine.connect() as own:
             return list(own.execute(query))
+
+    def part_rows(self) -> list[Any]:
+        """The position rows of the parts of versions being built by parts."""
+        query = sa.select(parts).order_by(parts.c.name, parts.c.suffix, parts.c.part)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
 
     def live_targets(self) -> list[Target]:
         return [
@@ -205,6 +212,7 @@ class ReadSide:
 
         Lag in events is the distance in positions (PostgreSQL's sequence may leave gaps, so
         it is an upper bound); lag in seconds is the age of the oldest event not yet applied.
+        A version being built by parts (projections/parts.py) has a row per part.
         """
         end = self.max_position()
         out: list[tuple[Any, ...]] = []
@@ -213,6 +221,10 @@ class ReadSide:
             if state == "retired":
                 out.append((r.name, r.version, r.suffix, state, r.position, "-", "-"))
                 continue
+            behind = max(end - int(r.position), 0)
+            out.append((r.name, r.version, r.suffix, state, r.position, behind, self._age(r)))
+        for r in self.part_rows():
+            state = f"building part {r.part + 1}/{r.parts}"
             behind = max(end - int(r.position), 0)
             out.append((r.name, r.version, r.suffix, state, r.position, behind, self._age(r)))
         return out

@@ -17,7 +17,7 @@ from projections import rebuild as rebuild_module
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine, memory_engine
 from projections.rebuild import rebuild_many
-from projections.runner import Target, collector_paused
+from projections.runner import collector_paused
 from projections.sql import PageCache
 from projections.status import get_status
 from projections.timeline import get_timeline
@@ -144,54 +144,69 @@ def live_positions(read_side: ReadSide) -> dict[str, int]:
     return {r.name: int(r.position) for r in read_side.rows() if r.live and r.name in VIEWS}
 
 
+def both_halves(app: Trustpath) -> list[EngagementBuilder]:
+    """Engagements until both parts of a rebuild by halves have some (ids are random)."""
+    builders = played(app, 2)
+    while len({b.eid.bytes[15] % 2 for b in builders}) < 2:
+        builders += played(app, 1)
+    return builders
+
+
 @pytest.mark.postgres
-def test_rebuild_shared_with_a_helper_process_equals_the_live_views_on_postgresql(
+def test_rebuild_by_parts_with_a_helper_process_equals_the_live_views_on_postgresql(
     pg_app: Trustpath, pg_read_side: ReadSide, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    builders = played(pg_app)
+    builders = both_halves(pg_app)
     live = views(pg_read_side, builders)
     monkeypatch.setattr(helper, "MIN_EVENTS", 0)  # a helper even for this short log
-    started: list[str] = []
-    start = helper.Helper.start
-    monkeypatch.setattr(helper.Helper, "start", lambda spec: started.append(spec) or start(spec))
-    rebuild_many(pg_read_side, VIEWS, page_size=3)
-    assert len(started) == 1
-    shared = [path.rpartition(":")[2] for path, _ in json.loads(started[0])["targets"]]
-    assert shared == ["TimelineProjection"]  # status and the commitment ledger stay here
-    assert views(pg_read_side, builders) == live
+    specs: list[dict[str, Any]] = []
+    answers: list[str | None] = []
+    start, wait = helper.Helper.start, helper.Helper.wait
+    monkeypatch.setattr(
+        helper.Helper, "start", lambda spec: specs.append(json.loads(spec)) or start(spec)
+    )
+    monkeypatch.setattr(helper.Helper, "wait", lambda self: answers.append(wait(self)))
     end = pg_read_side.max_position()
+    rebuild_many(pg_read_side, VIEWS, page_size=3)
+    assert answers == [None]  # the helper folded its part itself, and said so
+    (spec,) = specs
+    shared = [path.rpartition(":")[2] for path, _ in spec["targets"]]
+    assert shared == ["StatusProjection", "CommitmentLedgerProjection", "TimelineProjection"]
+    assert (spec["part"], spec["stop"]) == ([1, 2], end)
+    assert views(pg_read_side, builders) == live
     assert live_positions(pg_read_side) == dict.fromkeys(VIEWS, end)
+    assert pg_read_side.part_rows() == []
 
 
 @pytest.mark.postgres
-def test_rebuild_catches_up_here_when_the_helper_process_fails_on_postgresql(
+def test_rebuild_folds_the_helpers_part_here_when_the_helper_process_fails_on_postgresql(
     pg_app: Trustpath, pg_read_side: ReadSide, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    builders = played(pg_app)
+    builders = both_halves(pg_app)
     live = views(pg_read_side, builders)
     monkeypatch.setattr(helper, "MIN_EVENTS", 0)
-    shared_out = helper.shared_out
+    spec_for = rebuild_module.spec_for
+    answers: list[str | None] = []
+    wait = helper.Helper.wait
+    monkeypatch.setattr(helper.Helper, "wait", lambda self: answers.append(wait(self)))
 
-    def broken(*args: Any) -> tuple[Any, str | None]:
-        here, spec = shared_out(*args)
-        assert spec is not None
-        return here, json.dumps({**json.loads(spec), "app": "no.such.module:App"})
+    def broken(*args: Any) -> str:
+        return json.dumps({**json.loads(spec_for(*args)), "app": "no.such.module:App"})
 
-    monkeypatch.setattr(rebuild_module, "shared_out", broken)
+    monkeypatch.setattr(rebuild_module, "spec_for", broken)
     rebuild_many(pg_read_side, VIEWS, page_size=3)
+    assert answers == ["helper failed: ModuleNotFoundError"]
     assert views(pg_read_side, builders) == live
     end = pg_read_side.max_position()
     assert live_positions(pg_read_side) == dict.fromkeys(VIEWS, end)
 
 
 @pytest.mark.postgres
-def test_rebuild_keeps_projections_a_helper_cannot_remake_here_on_postgresql(
+def test_rebuild_builds_projections_a_helper_cannot_remake_here_whole_on_postgresql(
     pg_read_side: ReadSide,
 ) -> None:
-    targets = [Target(p, "v1_abc") for p in pg_read_side.projections.values()]
-    here, spec = helper.shared_out(pg_read_side, targets, 10**9, 10)
-    assert spec is not None
-    shared = {path.rpartition(":")[2] for path, _ in json.loads(spec)["targets"]}
-    assert shared == {"TimelineProjection"}
-    assert {t.projection.name for t in here} == set(pg_read_side.projections) - {"timeline"}
-    assert len(pg_read_side.projections) > 3  # the audit ledger (its signer) stays here
+    projections = list(pg_read_side.projections.values())
+    assert len(projections) > 3  # the audit ledger (its signer) is built here, whole
+    shared = helper.by_parts(pg_read_side, projections, 10**9)
+    assert {p.name for p in shared} == set(VIEWS)
+    assert helper.by_parts(pg_read_side, projections, helper.MIN_EVENTS - 1) == []
