@@ -18,6 +18,10 @@ for every target, the next page by a helper thread while this one is applied; on
 PostgreSQL a big page is applied to the targets side by side, one thread and one
 transaction each, so that one target's rows are built while the server writes another's.
 
+A target may also be one part of a version built by parts (projections/parts.py): the
+runner then reads only that part's events, up to a stop, and moves that part's own
+position row; everything else below holds for it alike.
+
 Exactly once: the runner first moves the position with a compare-and-set
 (`UPDATE ... SET position = new WHERE position = old`), which also takes the row's lock,
 then applies the page, then commits. A racing runner's CAS matches no row (after waiting
