@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ops.terminal import console, fails_cleanly
+from ops.terminal import fails_cleanly
 
 
 @click.group()
@@ -25,15 +25,9 @@ def main() -> None:
 @fails_cleanly
 def demo() -> None:
     """Play a realistic engagement into the configured store and print its summary."""
-    from ops.cli_projections import opened, print_ledger, print_status, print_timeline
-    from ops.demo import play
+    from ops.cli_projections import play_demo
 
-    with opened() as read_side:  # the read side follows in-process, command by command
-        with console.status("playing the demo engagement..."):
-            run = play(read_side.app)  # type: ignore[arg-type]
-        print_status(read_side, run.engagement_id, console)
-        print_ledger(read_side, run.engagement_id, console)
-        print_timeline(read_side, run.engagement_id, console)
+    play_demo()
 
 
 from ops.cli_projections import register as _register_projections  # noqa: E402

@@ -127,13 +127,11 @@ def _build_read_side(settings: Settings) -> None:
 
 
 def _demo(settings: Settings) -> None:
-    """Play the demo engagement and issue one demo principal per role."""
-    from ops.demo import play
+    """Play the demo engagement, print its status, ledger and trust timeline from the
+    projections (as `trustpath demo` does), and issue one demo principal per role."""
+    from ops.cli_projections import play_demo
 
-    app = build_app(settings, say=lambda m: err_console.print(m))
-    with console.status("playing the demo engagement..."):
-        run = play(app)
-    app.close()
+    run = play_demo()
     store = PrincipalStore.for_url(settings.database_url)
     cfo, coo = run.protagonists["cfo"], run.protagonists["coo"]
     click.echo(f"demo engagement {run.engagement_id}; one bearer token per role:")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
@@ -25,6 +25,9 @@ from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.runner import ReadSideError
 from projections.wiring import ReadSide, attach
+
+if TYPE_CHECKING:
+    from ops.demo import DemoRun
 
 reads_cleanly = failing_cleanly_on(ReadSideError, ValueError)
 
@@ -44,6 +47,20 @@ def opened(in_process: bool = True, build: bool = True) -> Iterator[ReadSide]:
     finally:
         app.close()
         engine.dispose()
+
+
+def play_demo() -> DemoRun:
+    """Play the demo engagement into the configured store, the read side following it
+    command by command, and print its status, ledger and timeline from the projections."""
+    from ops.demo import play
+
+    with opened() as read_side:
+        with console.status("playing the demo engagement..."):
+            run = play(read_side.app)  # type: ignore[arg-type]
+        print_status(read_side, run.engagement_id, console)
+        print_ledger(read_side, run.engagement_id, console)
+        print_timeline(read_side, run.engagement_id, console)
+    return run
 
 
 def parse_engagement(text: str) -> UUID:

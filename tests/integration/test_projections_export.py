@@ -136,6 +136,35 @@ def test_demo_ends_with_the_status_ledger_and_timeline_from_the_projections(
         assert title in result.output
 
 
+def test_serve_demo_prints_the_views_from_the_projections_then_one_token_per_role(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domain.config import Settings
+    from ops.cli_api import _demo  # what `make run` (`serve --demo`) does before serving
+
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    _demo(Settings.from_environ())
+    out = capsys.readouterr().out
+    titles = ("status (from the projection)", "commitment ledger", "trust timeline")
+    views = [out.index(title) for title in titles]
+    assert views == sorted(views)
+    assert out.index("one bearer token per role") > views[-1]
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if "one bearer token per role" in line)
+    roles = [line.split()[0] for line in lines[start + 1 : start + 9]]
+    assert roles == [
+        "admin",
+        "coach",
+        "coach",
+        "protagonist",
+        "protagonist",
+        "sponsor",
+        "auditor",
+        "report_reader",
+    ]
+
+
 def test_cli_rebuild_status_timeline_and_export_work_on_the_demo(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
