@@ -28,6 +28,7 @@ to free: reference counting frees the events. The collector is back when the reb
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -48,6 +49,7 @@ from projections.runner import (
 )
 from projections.wiring import ReadSide
 
+log = logging.getLogger("trustpath.projections")
 __all__ = ["BIG_PAGE", "collector_paused", "rebuild", "rebuild_many"]
 BIG_PAGE = 20_000
 """Events per page when building from scratch: bigger pages coalesce more rows per write
@@ -93,8 +95,10 @@ def rebuild_many(
         for helper in helpers:
             helper.stop()
         raise
-    for helper in helpers:
-        helper.wait()  # a part a helper did not finish is folded below, here
+    for index, helper in enumerate(helpers, start=1):
+        failed = helper.wait()  # a part a helper did not finish is folded below, here
+        if failed is not None:
+            log.warning("rebuild: part %s: %s; folding it here", Part(index, count), failed)
     merge(read_side, runner, by_part, count, end)
     return [finish(read_side, target) for target in targets]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,7 +166,9 @@ def test_rebuild_by_parts_with_a_helper_process_equals_the_live_views_on_postgre
     monkeypatch.setattr(
         helper.Helper, "start", lambda spec: specs.append(json.loads(spec)) or start(spec)
     )
-    monkeypatch.setattr(helper.Helper, "wait", lambda self: answers.append(wait(self)))
+    monkeypatch.setattr(
+        helper.Helper, "wait", lambda self: answers.append(wait(self)) or answers[-1]
+    )
     end = pg_read_side.max_position()
     rebuild_many(pg_read_side, VIEWS, page_size=3)
     assert answers == [None]  # the helper folded its part itself, and said so
@@ -180,7 +183,10 @@ def test_rebuild_by_parts_with_a_helper_process_equals_the_live_views_on_postgre
 
 @pytest.mark.postgres
 def test_rebuild_folds_the_helpers_part_here_when_the_helper_process_fails_on_postgresql(
-    pg_app: Trustpath, pg_read_side: ReadSide, monkeypatch: pytest.MonkeyPatch
+    pg_app: Trustpath,
+    pg_read_side: ReadSide,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     builders = both_halves(pg_app)
     live = views(pg_read_side, builders)
@@ -188,14 +194,18 @@ def test_rebuild_folds_the_helpers_part_here_when_the_helper_process_fails_on_po
     spec_for = rebuild_module.spec_for
     answers: list[str | None] = []
     wait = helper.Helper.wait
-    monkeypatch.setattr(helper.Helper, "wait", lambda self: answers.append(wait(self)))
+    monkeypatch.setattr(
+        helper.Helper, "wait", lambda self: answers.append(wait(self)) or answers[-1]
+    )
 
     def broken(*args: Any) -> str:
         return json.dumps({**json.loads(spec_for(*args)), "app": "no.such.module:App"})
 
     monkeypatch.setattr(rebuild_module, "spec_for", broken)
-    rebuild_many(pg_read_side, VIEWS, page_size=3)
+    with caplog.at_level(logging.WARNING, logger="trustpath.projections"):
+        rebuild_many(pg_read_side, VIEWS, page_size=3)
     assert answers == ["helper failed: ModuleNotFoundError"]
+    assert "part 2/2: helper failed: ModuleNotFoundError; folding it here" in caplog.text
     assert views(pg_read_side, builders) == live
     end = pg_read_side.max_position()
     assert live_positions(pg_read_side) == dict.fromkeys(VIEWS, end)
