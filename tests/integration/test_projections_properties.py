@@ -14,10 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.trustpath import Trustpath
+from projections import helper
+from projections import rebuild as rebuild_module
 from projections.asof import Moment, as_of
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild, rebuild_many
 from projections.status import get_status
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
@@ -109,6 +111,67 @@ def test_live_projections_equal_a_rebuild_and_as_of_now_on_postgresql(
         read_side.close()
         app.close()
         engine.dispose()
+
+
+class FoldedHere:
+    """Stands in for the helper process: it never starts, so its part is folded here."""
+
+    @classmethod
+    def start(cls, spec: str) -> FoldedHere:
+        return cls()
+
+    def wait(self) -> str:
+        return "not started (test)"
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture
+def pg_live(pg_url: str, master_key: Any) -> Iterator[ReadSide]:
+    from tests.conftest import make_app
+
+    app = make_app(pg_url, master_key)
+    engine = make_engine(pg_url)
+    read_side = attach(app, engine)
+    yield read_side
+    read_side.close()
+    app.close()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    stages=st.lists(st.sampled_from(STAGES), min_size=2, max_size=4),
+    sequence=st.lists(steps, min_size=3, max_size=15),
+    page=st.integers(min_value=1, max_value=40),
+)
+def test_a_rebuild_by_parts_equals_the_live_projections_for_random_histories_on_postgresql(
+    pg_live: ReadSide,
+    monkeypatch: pytest.MonkeyPatch,
+    stages: list[str],
+    sequence: list[Step],
+    page: int,
+) -> None:
+    app: Any = pg_live.app
+    runs = [SequenceRun.start(app, stage) for stage in stages]
+    for step in sequence:
+        for run in runs:
+            run.play(step)  # engagements interleave in the log, as in production
+    built_live = {run.builder.eid: views(pg_live, run.builder.eid) for run in runs}
+    monkeypatch.setattr(helper, "MIN_EVENTS", 0)
+    monkeypatch.setattr(rebuild_module, "Helper", FoldedHere)  # both parts, one after the other
+    rebuild_many(pg_live, VIEWS, page_size=page)
+    assert pg_live.part_rows() == []
+    for eid, expected in built_live.items():
+        assert expected[0] is not None
+        again = views(pg_live, eid)
+        assert again == expected, differences(again, expected)
 
 
 def test_as_of_an_earlier_position_shows_the_engagement_as_it_was(
