@@ -12,29 +12,24 @@ of parts), read in log order by PostgreSQL with the filter in the query. Each pr
 reads and decodes only its share of the log, instead of each reading and decoding all of it.
 
 Exactly once holds per part: each part of each target has its own position row in
-`trustpath_projection_parts`, moved by compare-and-set in the transaction that applies the
-part's page, like any runner's. A part's page that is shorter than a page moves its position
-to the stop (nothing of its share is left before it). The target's own position row does
-not exist while parts build: no other runner can apply whole pages into a half-built
-version. `merge` (one transaction, under the parts' row locks) creates it at the stop once
-every part reached the stop, and deletes the parts' rows; the ordinary runner then catches
-the target up past the stop and the rebuild switches it live.
+`trustpath_projection_parts` (`runner.parts`), moved by compare-and-set in the transaction
+that applies the part's page, like any runner's. A part's page that is shorter than a page
+moves its position to the stop (nothing of its share is left before it). The target's own
+position row does not exist while parts build: no other runner can apply whole pages into
+a half-built version. `rebuild.merge` (one transaction, under the parts' row locks) creates
+it at the stop once every part reached the stop, and deletes the parts' rows; the ordinary
+runner then catches the target up past the stop and the rebuild switches it live.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
-from sqlalchemy.engine import Connection
-
-PARTS = "trustpath_projection_parts"
 
 
 @dataclass(frozen=True)
@@ -50,20 +45,6 @@ class Part:
 
     def __str__(self) -> str:
         return f"{self.index + 1}/{self.count}"
-
-
-def define_parts_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        PARTS,
-        metadata,
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("suffix", sa.String(32), primary_key=True),
-        sa.Column("part", sa.Integer, primary_key=True),
-        sa.Column("parts", sa.Integer, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("position", sa.BigInteger, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
 
 
 def select_part(
@@ -95,42 +76,3 @@ def select_part(
             )
             for row in curs.fetchall()
         ]
-
-
-def insert_part_rows(
-    conn: Connection, table: sa.Table, name: str, suffix: str, version: int, count: int
-) -> None:
-    conn.execute(
-        table.insert(),
-        [
-            {
-                "name": name,
-                "suffix": suffix,
-                "part": index,
-                "parts": count,
-                "version": version,
-                "position": 0,
-                "updated_at": datetime.now(UTC),
-            }
-            for index in range(count)
-        ],
-    )
-
-
-def part_positions(conn: Connection, table: sa.Table, name: str, suffix: str) -> dict[int, int]:
-    """Each part's position of one built version (empty once merged)."""
-    rows = conn.execute(
-        sa.select(table.c.part, table.c.position)
-        .where(table.c.name == name, table.c.suffix == suffix)
-        .with_for_update()
-    )
-    return {int(r.part): int(r.position) for r in rows}
-
-
-def behind(positions: dict[int, int], stop: int) -> list[int]:
-    """The parts that have not reached `stop`."""
-    return sorted(index for index, at in positions.items() if at < stop)
-
-
-def stale_suffixes(rows: Iterable[Any], name: str) -> set[str]:
-    return {r.suffix for r in rows if r.name == name}

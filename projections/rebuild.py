@@ -36,7 +36,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 
 from projections.helper import PARTS, Helper, by_parts, spec_for
-from projections.parts import Part, behind, insert_part_rows, part_positions
+from projections.parts import Part
 from projections.runner import (
     Projection,
     ProjectionFailedError,
@@ -44,6 +44,7 @@ from projections.runner import (
     Target,
     collector_paused,
     insert_position,
+    now,
     parts,
     positions,
 )
@@ -120,14 +121,21 @@ def merge(
             runner.catch_up(_part_of(targets, Part(index, count)), stop=stop)
     for target in targets:
         name, suffix = target.key
+        mine = (parts.c.name == name, parts.c.suffix == suffix)
         with read_side.engine.begin() as conn:
-            lagging = behind(part_positions(conn, parts, name, suffix), stop)
+            reached = conn.execute(
+                sa.select(parts.c.part, parts.c.position)
+                .where(*mine)
+                .order_by(parts.c.part)
+                .with_for_update()
+            )
+            lagging = [str(Part(int(r.part), count)) for r in reached if r.position < stop]
             if lagging:
-                which = ", ".join(str(Part(index, count)) for index in lagging)
+                which = ", ".join(lagging)
                 raise ProjectionFailedError(
                     f"projection {name!r}: part {which} did not reach {stop}; will retry"
                 )
-            conn.execute(parts.delete().where(parts.c.name == name, parts.c.suffix == suffix))
+            conn.execute(parts.delete().where(*mine))
             insert_position(conn, target, live=False, position=stop)
 
 
@@ -139,8 +147,19 @@ def start_build(read_side: ReadSide, projection: Projection, count: int = 0) -> 
     read_side.metadata(target).create_all(read_side.engine)
     with read_side.engine.begin() as conn:
         if count:
-            name, suffix = target.key
-            insert_part_rows(conn, parts, name, suffix, projection.version, count)
+            rows = [
+                {
+                    "name": projection.name,
+                    "suffix": target.suffix,
+                    "part": index,
+                    "parts": count,
+                    "version": projection.version,
+                    "position": 0,
+                    "updated_at": now(),
+                }
+                for index in range(count)
+            ]
+            conn.execute(parts.insert(), rows)
         else:
             insert_position(conn, target, live=False)
     return target

@@ -56,9 +56,10 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Connection, Engine
 
-from projections.parts import Part, define_parts_table, select_part
+from projections.parts import Part, select_part
 
 POSITIONS = "trustpath_projection_positions"
+PARTS = "trustpath_projection_parts"
 DEFAULT_PAGE_SIZE = 2000
 SIDE_BY_SIDE_MIN = 1000
 """Pages of at least this many events are applied to several targets in parallel threads."""
@@ -76,8 +77,19 @@ positions = sa.Table(
     sa.Column("retired", sa.Boolean, nullable=False, default=False),
 )
 """One row per built version: the live one, one being built, retired ones kept for readers."""
-parts = define_parts_table(positions_metadata)
-"""One row per part of a version being built by parts (projections/parts.py)."""
+parts = sa.Table(
+    PARTS,
+    positions_metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("suffix", sa.String(32), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("parts", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""One row per part of a version being built by parts (projections/parts.py); the version
+itself has no row in `positions` until its parts are merged."""
 
 
 class ReadSideError(Exception):
