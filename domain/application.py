@@ -5,12 +5,25 @@ rules and trigger its event, save, return a `Receipt` with the position reached 
 notification log. The library is the event store and the unit of work; nothing is wrapped
 around it.
 
-Idempotency: a command sent with an idempotency key is fingerprinted (an HMAC of the
-command's name, arguments and actor, so even a short confidential text cannot be guessed from
-it); the key and fingerprint are stored in the event itself, in the same atomic save. A
-re-sent command finds its key in the engagement's history and gets the first receipt back;
-the same key with another command is refused. Keys are scoped to one engagement; opening
-derives the engagement id from the key.
+Idempotency: a command sent with an idempotency key is fingerprinted; the key and
+fingerprint are stored in the event itself, in the same atomic save (a command without a
+key stores no fingerprint). A re-sent command finds its key in the engagement's history and
+gets the first receipt back; the same key with another command is refused. Keys are scoped
+to one engagement; opening derives the engagement id from the key.
+
+What is stored must not let anyone confirm a guess of confidential content, and erasure
+must make that impossible for everyone. So the fingerprint is an HMAC of the command's
+name, arguments and actor under a secret derived from the master key's bytes (never from
+its id, which sits in clear in the key store), and a sealed argument (notes, intention
+text) enters it only as a digest under a key derived from its protagonist's data key
+(`Vault.digest`), which erasure destroys. A re-sent command carrying content of an erased
+protagonist can no longer be compared and is refused (`ContentErasedError`). Ids derived
+from keys (the engagement's, new items') go through the same secret, so knowing a key does
+not tell the id.
+
+Authorisation comes before the replay: the caller's guard (the API's visibility check)
+runs on the loaded engagement before its history is asked about the key, and opening runs
+the opening's own checks first, so a stranger re-using a key learns nothing about it.
 
 Concurrency: a stale save raises the library's IntegrityError; a command depends only on
 the engagement's current state, so it reloads and retries once, then reports
@@ -22,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -42,6 +55,8 @@ from domain.state import Command
 from domain.values import Actor
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
+FINGERPRINT_VERSION = "v2:"
+"""Prefix of fingerprints made under the master key's secret (older ones have none)."""
 Guard = Callable[["Engagement"], None]
 _EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(
     "expected", default=(None, None)
@@ -82,10 +97,14 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def _check_expected(engagement: Engagement) -> None:
-    expected, guard = _EXPECTED.get()
+def _check_guard(engagement: Engagement) -> None:
+    guard = _EXPECTED.get()[1]
     if guard is not None:
         guard(engagement)
+
+
+def _check_version(engagement: Engagement) -> None:
+    expected = _EXPECTED.get()[0]
     if expected is not None and engagement.version != expected:
         raise errors.VersionMismatchError(
             f"the engagement is at version {engagement.version}, not {expected}"
@@ -111,7 +130,7 @@ class CommandSide(Application[UUID]):
         self.vault = Vault(master_key, SQLKeyStore(self.recorder.datastore))  # type: ignore[attr-defined]
         self.on_saved: list[Callable[[int], None]] = []
         """Called with the position reached after every save (e.g. in-process projections)."""
-        self._hmac_key = hashlib.sha256(b"trustpath-idempotency|" + master_key.id.encode()).digest()
+        self._secret = master_key.derive("idempotency")
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -133,8 +152,9 @@ class CommandSide(Application[UUID]):
         only if `guard(engagement)` does not raise (the API's visibility check).
 
         Checked on the engagement the command loaded, retries included, so a command never
-        lands on a version the client did not see; a re-sent command (same idempotency key)
-        still replays.
+        lands on a version the client did not see. The guard runs before the replay (a
+        stranger learns nothing about a key); the version after it, so a re-sent command
+        (same idempotency key) still replays.
         """
         token = _EXPECTED.set((version, guard))
         try:
@@ -145,8 +165,12 @@ class CommandSide(Application[UUID]):
     def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
         """A new item's id: derived from the idempotency key, so a retry gets the same id."""
         if key:
-            return str(uuid5(NAMESPACE, f"{engagement_id}|{kind}|{key}"))
+            return str(self._derived_id(f"{engagement_id}|{kind}|{key}"))
         return str(uuid4())
+
+    def _derived_id(self, name: str) -> UUID:
+        """A stable id for `name` that nobody can compute without the master key."""
+        return uuid5(NAMESPACE, hmac.new(self._secret, name.encode(), hashlib.sha256).hexdigest())
 
     def command(
         self,
@@ -158,15 +182,19 @@ class CommandSide(Application[UUID]):
         args: dict[str, Any],
         run: Callable[[Engagement, Command], object],
         item_id: str = "",
+        sealed: Mapping[str, str] | None = None,
     ) -> Receipt:
-        fingerprint = self.fingerprint(cmd_name, args, actor)
-        cmd = Command(actor, occurred_at, self.clock(), key, fingerprint)
+        """Run one command; `sealed` maps each confidential argument to its protagonist."""
+        now = self.clock()
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
+            _check_guard(engagement)
+            fingerprint = self._keyed_fingerprint(engagement, cmd_name, args, actor, key, sealed)
+            cmd = Command(actor, occurred_at, now, key, fingerprint)
             done = self._replay(engagement, cmd, item_id)
             if done is not None:
                 return done
-            _check_expected(engagement)
+            _check_version(engagement)
             run(engagement, cmd)
             try:
                 return self._save(engagement, item_id)
@@ -178,17 +206,17 @@ class CommandSide(Application[UUID]):
         raise AssertionError("unreachable")
 
     def open_command(self, cmd: Command, make: Callable[[UUID], Engagement]) -> Receipt:
-        engagement_id = (
-            uuid5(NAMESPACE, f"open|{cmd.idempotency_key}") if cmd.idempotency_key else uuid4()
-        )
-        if cmd.idempotency_key:
+        """Open with `make`, whose checks (who may open) run before any replay."""
+        key = cmd.idempotency_key
+        engagement_id = self._derived_id(f"open|{key}") if key else uuid4()
+        engagement = make(engagement_id)
+        if key:
             try:
                 done = self._replay(self.engagement(engagement_id), cmd, "")
             except errors.EngagementNotFoundError:
                 done = None
             if done is not None:
                 return done
-        engagement = make(engagement_id)
         try:
             return self._save(engagement, "")
         except IntegrityError:
@@ -197,13 +225,55 @@ class CommandSide(Application[UUID]):
                 raise errors.ConcurrentUpdateError("engagement id collision; retry") from None
             return done
 
-    def fingerprint(self, cmd_name: str, args: dict[str, Any], actor: Actor | None = None) -> str:
-        """The command's HMAC; the actor is part of it, so another actor's key is refused."""
-        body: dict[str, Any] = {"command": cmd_name, "args": args}
-        if actor is not None:
-            body["actor"] = actor.as_dict()
+    def fingerprint(
+        self,
+        cmd_name: str,
+        args: dict[str, Any],
+        actor: Actor,
+        sealed: Mapping[str, str] | None = None,
+    ) -> str:
+        """The command's HMAC under the master key's secret; the actor is part of it, so
+        another actor's key is refused. Each argument named in `sealed` (argument name →
+        protagonist id) enters only as its digest under that protagonist's data key."""
+        body_args = dict(args)
+        for name, protagonist_id in (sealed or {}).items():
+            if body_args.get(name) is not None:
+                text = f"{cmd_name}|{name}|{body_args[name]}"
+                body_args[name] = {"digest": self.vault.digest(protagonist_id, text)}
+        body = {"command": cmd_name, "args": body_args, "actor": actor.as_dict()}
         canonical = json.dumps(body, sort_keys=True, default=str)
-        return hmac.new(self._hmac_key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = hmac.new(self._secret, canonical.encode(), hashlib.sha256).hexdigest()
+        return FINGERPRINT_VERSION + digest[:32]
+
+    def _keyed_fingerprint(
+        self,
+        engagement: Engagement,
+        cmd_name: str,
+        args: dict[str, Any],
+        actor: Actor,
+        key: str,
+        sealed: Mapping[str, str] | None,
+    ) -> str:
+        """The fingerprint to store and compare: none without a key. Confidential text of
+        an unknown or erased protagonist is left out (such a new command is refused by the
+        engagement anyway); a replay of one that was erased cannot be compared at all."""
+        if not key:
+            return ""
+        body_args, usable = dict(args), {}
+        for name, protagonist_id in (sealed or {}).items():
+            protagonist = engagement.protagonists.get(protagonist_id)
+            if body_args.get(name) is None:
+                continue
+            if protagonist is not None and not protagonist["erased"]:
+                usable[name] = protagonist_id
+            elif protagonist is not None and key in engagement.handled_commands:
+                raise errors.ContentErasedError(
+                    f"protagonist {protagonist_id!r} was erased: a command carrying their "
+                    "confidential content can no longer be compared with the first one"
+                )
+            else:
+                body_args[name] = {"digest": None}
+        return self.fingerprint(cmd_name, body_args, actor, usable)
 
     def sealer(self, engagement_id: UUID) -> Callable[[str, str, str], Sealed]:
         def seal(protagonist_id: str, field: str, plaintext: str) -> Sealed:
@@ -220,7 +290,7 @@ class CommandSide(Application[UUID]):
         fingerprint, version = handled
         if fingerprint != cmd.fingerprint:
             raise errors.IdempotencyKeyReusedError(
-                f"idempotency key {cmd.idempotency_key!r} was used for a different command"
+                "this idempotency key was used for a different command"
             )
         position = position_of(self.recorder, engagement.id, version)
         return Receipt(engagement.id, position, version, item_id, replayed=True)
