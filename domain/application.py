@@ -210,13 +210,9 @@ class CommandSide(Application[UUID]):
         key = cmd.idempotency_key
         engagement_id = self._derived_id(f"open|{key}") if key else uuid4()
         engagement = make(engagement_id)
-        if key:
-            try:
-                done = self._replay(self.engagement(engagement_id), cmd, "")
-            except errors.EngagementNotFoundError:
-                done = None
-            if done is not None:
-                return done
+        done = self._replay_opening(engagement_id, cmd) if key else None
+        if done is not None:
+            return done
         try:
             return self._save(engagement, "")
         except IntegrityError:
@@ -224,6 +220,17 @@ class CommandSide(Application[UUID]):
             if done is None:  # pragma: no cover - a uuid5 collision
                 raise errors.ConcurrentUpdateError("engagement id collision; retry") from None
             return done
+
+    def _replay_opening(self, engagement_id: UUID, cmd: Command) -> Receipt | None:
+        # An engagement opened before ids went through the secret has uuid5(key) as its id;
+        # looking there too keeps a retry across the upgrade from opening a second one.
+        legacy_id = uuid5(NAMESPACE, f"open|{cmd.idempotency_key}")
+        for candidate in (engagement_id, legacy_id):
+            try:
+                return self._replay(self.engagement(candidate), cmd, "")
+            except errors.EngagementNotFoundError:
+                continue
+        return None
 
     def fingerprint(
         self,
@@ -288,6 +295,12 @@ class CommandSide(Application[UUID]):
         if handled is None:
             return None
         fingerprint, version = handled
+        if not fingerprint.startswith(FINGERPRINT_VERSION):
+            raise errors.IdempotencyKeyReusedError(
+                "this idempotency key was used before fingerprints were made under the master "
+                "key's secret, so the first command cannot be compared with this one; check "
+                "whether it already took effect"
+            )
         if fingerprint != cmd.fingerprint:
             raise errors.IdempotencyKeyReusedError(
                 "this idempotency key was used for a different command"

@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from domain import errors
 from domain.application import NAMESPACE, Receipt
 from domain.ciphers import MasterKey
+from domain.engagement import Engagement
+from domain.state import Command
 from domain.trustpath import Trustpath
-from domain.values import Actor
+from domain.values import Actor, Policy
 from tests.conftest import make_app
 from tests.unit.builders import ADMIN, COACH_A, OUTSIDER_COACH, EngagementBuilder, recorded
 from tests.unit.sequences import STAGES, Step, steps
@@ -290,3 +292,44 @@ def test_engagement_and_item_ids_are_not_computable_from_the_key_alone(
     finally:
         restarted.close()
         another_key.close()
+
+
+LEGACY_FINGERPRINT = "0123456789abcdef" * 2
+"""What a fingerprint looked like before it was made under the master key's secret."""
+
+
+def test_command_resent_after_the_fingerprint_upgrade_is_refused_not_applied_twice(
+    builder: EngagementBuilder,
+) -> None:
+    builder.contracted()
+    cmd = Command(COACH_A, builder.at(), datetime.now(UTC), "old-key", LEGACY_FINGERPRINT)
+    engagement = builder.engagement()
+    engagement.pause(replace(cmd, actor=ADMIN), reason="Summer")
+    builder.app.save(engagement)
+    error = builder.refused(
+        errors.IdempotencyKeyReusedError,
+        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Summer", key="old-key"),
+    )
+    assert "cannot be compared" in str(error)
+
+
+def test_opening_resent_after_the_id_upgrade_opens_no_second_engagement(app: Trustpath) -> None:
+    at = datetime.now(UTC) - timedelta(hours=1)
+    legacy_id = uuid5(NAMESPACE, "open|old-open")
+    cmd = Command(ADMIN, at, datetime.now(UTC), "old-open", LEGACY_FINGERPRINT)
+    old = Engagement.open(
+        cmd,
+        engagement_id=legacy_id,
+        title="Board",
+        organisation="Acme",
+        context="",
+        sponsor="hr",
+        policy=Policy(),
+    )
+    app.save(old)
+    position = app.recorder.max_notification_id()
+    with pytest.raises(errors.IdempotencyKeyReusedError):
+        app.open_engagement(
+            ADMIN, at, title="Board", organisation="Acme", context="", sponsor="hr", key="old-open"
+        )
+    assert app.recorder.max_notification_id() == position
