@@ -5,21 +5,14 @@ rules and trigger its event, save, return a `Receipt` with the position reached 
 notification log. The library is the event store and the unit of work; nothing is wrapped
 around it.
 
-Idempotency: a command sent with an idempotency key is fingerprinted; the key and
-fingerprint are stored in the event itself, in the same atomic save (a command without a
-key stores no fingerprint). A re-sent command finds its key in the engagement's history and
-gets the first receipt back; the same key with another command is refused. Keys are scoped
-to one engagement; opening derives the engagement id from the key.
-
-What is stored must not let anyone confirm a guess of confidential content, and erasure
-must make that impossible for everyone. So the fingerprint is an HMAC of the command's
-name, arguments and actor under a secret derived from the master key's bytes (never from
-its id, which sits in clear in the key store), and a sealed argument (notes, intention
-text) enters it only as a digest under a key derived from its protagonist's data key
-(`Vault.digest`), which erasure destroys. A re-sent command carrying content of an erased
-protagonist can no longer be compared and is refused (`ContentErasedError`). Ids derived
-from keys (the engagement's, new items') go through the same secret, so knowing a key does
-not tell the id.
+Idempotency: a command sent with an idempotency key is fingerprinted (`domain.fingerprints`:
+nothing stored lets anyone confirm a guess of confidential content, and erasure makes that
+impossible for everyone); the key and fingerprint are stored in the event itself, in the
+same atomic save. A re-sent command finds its key in the engagement's history and gets the
+first receipt back; the same key with another command is refused, and a re-sent command
+carrying content of an erased protagonist can no longer be compared (`ContentErasedError`).
+Keys are scoped to one engagement; opening derives the engagement id from the key, through
+the master key's secret, so knowing a key does not tell the id.
 
 Authorisation comes before the replay: the caller's guard (the API's visibility check)
 runs on the loaded engagement before its history is asked about the key, and opening runs
@@ -32,16 +25,13 @@ the engagement's current state, so it reloads and retries once, then reports
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
@@ -49,14 +39,12 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from domain import errors
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
 from domain.engagement import Engagement
+from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keystore import SQLKeyStore
 from domain.positions import position_of
 from domain.state import Command
 from domain.values import Actor
 
-NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
-FINGERPRINT_VERSION = "v2:"
-"""Prefix of fingerprints made under the master key's secret (older ones have none)."""
 Guard = Callable[["Engagement"], None]
 _EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(
     "expected", default=(None, None)
@@ -130,7 +118,7 @@ class CommandSide(Application[UUID]):
         self.vault = Vault(master_key, SQLKeyStore(self.recorder.datastore))  # type: ignore[attr-defined]
         self.on_saved: list[Callable[[int], None]] = []
         """Called with the position reached after every save (e.g. in-process projections)."""
-        self._secret = master_key.derive("idempotency")
+        self.fingerprints = Fingerprints(master_key, self.vault)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -165,12 +153,8 @@ class CommandSide(Application[UUID]):
     def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
         """A new item's id: derived from the idempotency key, so a retry gets the same id."""
         if key:
-            return str(self._derived_id(f"{engagement_id}|{kind}|{key}"))
+            return str(self.fingerprints.derived_id(f"{engagement_id}|{kind}|{key}"))
         return str(uuid4())
-
-    def _derived_id(self, name: str) -> UUID:
-        """A stable id for `name` that nobody can compute without the master key."""
-        return uuid5(NAMESPACE, hmac.new(self._secret, name.encode(), hashlib.sha256).hexdigest())
 
     def command(
         self,
@@ -189,7 +173,9 @@ class CommandSide(Application[UUID]):
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
             _check_guard(engagement)
-            fingerprint = self._keyed_fingerprint(engagement, cmd_name, args, actor, key, sealed)
+            fingerprint = self.fingerprints.for_command(
+                engagement, cmd_name, args, actor, key, sealed
+            )
             cmd = Command(actor, occurred_at, now, key, fingerprint)
             done = self._replay(engagement, cmd, item_id)
             if done is not None:
@@ -208,7 +194,7 @@ class CommandSide(Application[UUID]):
     def open_command(self, cmd: Command, make: Callable[[UUID], Engagement]) -> Receipt:
         """Open with `make`, whose checks (who may open) run before any replay."""
         key = cmd.idempotency_key
-        engagement_id = self._derived_id(f"open|{key}") if key else uuid4()
+        engagement_id = self.fingerprints.derived_id(f"open|{key}") if key else uuid4()
         engagement = make(engagement_id)
         done = self._replay_opening(engagement_id, cmd) if key else None
         if done is not None:
@@ -239,48 +225,8 @@ class CommandSide(Application[UUID]):
         actor: Actor,
         sealed: Mapping[str, str] | None = None,
     ) -> str:
-        """The command's HMAC under the master key's secret; the actor is part of it, so
-        another actor's key is refused. Each argument named in `sealed` (argument name →
-        protagonist id) enters only as its digest under that protagonist's data key."""
-        body_args = dict(args)
-        for name, protagonist_id in (sealed or {}).items():
-            if body_args.get(name) is not None:
-                text = f"{cmd_name}|{name}|{body_args[name]}"
-                body_args[name] = {"digest": self.vault.digest(protagonist_id, text)}
-        body = {"command": cmd_name, "args": body_args, "actor": actor.as_dict()}
-        canonical = json.dumps(body, sort_keys=True, default=str)
-        digest = hmac.new(self._secret, canonical.encode(), hashlib.sha256).hexdigest()
-        return FINGERPRINT_VERSION + digest[:32]
-
-    def _keyed_fingerprint(
-        self,
-        engagement: Engagement,
-        cmd_name: str,
-        args: dict[str, Any],
-        actor: Actor,
-        key: str,
-        sealed: Mapping[str, str] | None,
-    ) -> str:
-        """The fingerprint to store and compare: none without a key. Confidential text of
-        an unknown or erased protagonist is left out (such a new command is refused by the
-        engagement anyway); a replay of one that was erased cannot be compared at all."""
-        if not key:
-            return ""
-        body_args, usable = dict(args), {}
-        for name, protagonist_id in (sealed or {}).items():
-            protagonist = engagement.protagonists.get(protagonist_id)
-            if body_args.get(name) is None:
-                continue
-            if protagonist is not None and not protagonist["erased"]:
-                usable[name] = protagonist_id
-            elif protagonist is not None and key in engagement.handled_commands:
-                raise errors.ContentErasedError(
-                    f"protagonist {protagonist_id!r} was erased: a command carrying their "
-                    "confidential content can no longer be compared with the first one"
-                )
-            else:
-                body_args[name] = {"digest": None}
-        return self.fingerprint(cmd_name, body_args, actor, usable)
+        """The command's fingerprint (see `domain.fingerprints`)."""
+        return self.fingerprints.of(cmd_name, args, actor, sealed)
 
     def sealer(self, engagement_id: UUID) -> Callable[[str, str, str], Sealed]:
         def seal(protagonist_id: str, field: str, plaintext: str) -> Sealed:
@@ -295,7 +241,7 @@ class CommandSide(Application[UUID]):
         if handled is None:
             return None
         fingerprint, version = handled
-        if not fingerprint.startswith(FINGERPRINT_VERSION):
+        if not self.fingerprints.comparable(fingerprint):
             raise errors.IdempotencyKeyReusedError(
                 "this idempotency key was used before fingerprints were made under the master "
                 "key's secret, so the first command cannot be compared with this one; check "
