@@ -187,3 +187,23 @@ def test_opened_engagement_id_is_not_the_uuid5_of_its_key(
     )
     assert r.status_code == 201
     assert r.json["engagement_id"] != str(uuid5(NAMESPACE, f"open|{key}"))
+
+
+def test_session_with_notes_resent_with_its_key_replays_and_other_notes_are_409(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url = f"/engagements/{fresh.eid}/individual-sessions"
+    headers = world.headers("coach_a", **{"Idempotency-Key": "session-key-1"})
+
+    def hold(notes: str) -> Any:
+        payload = body(
+            protagonist_id=fresh.cfo, duration_minutes=50, challenges=["presence"], notes=notes
+        )
+        return client.post(url, json=payload, headers=headers)
+
+    first, again, other = hold("Tense."), hold("Tense."), hold("Calm.")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (other.status_code, other.json["type"]) == (409, "/problems/IdempotencyKeyReusedError")
