@@ -14,10 +14,10 @@ place it was written for, so a ciphertext moved to another field or protagonist 
 open. Decryption is only done by `Vault.open`, which the read path calls after the access
 has been authorised and recorded.
 
-Secrets derived from keys never leave this module as keys: `MasterKey.derive(label)` is
-an HMAC of the master key's bytes (never of its id, which the key store shows), and
-`Vault.digest` is an HMAC under a key derived from a protagonist's data key, so it dies
-with that key at erasure.
+The keys themselves never leave this module. `MasterKey.derive(label)` hands out a secret
+for one purpose, an HMAC of the master key's bytes (never of its id, which the key store
+shows in clear); `Vault.digest` hands out an HMAC of a text under a key derived from a
+protagonist's data key, which nobody can recompute once erasure destroyed that key.
 """
 
 from __future__ import annotations
