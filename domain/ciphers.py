@@ -169,6 +169,7 @@ class Vault:
         self._master = master_key
         self._keys = keys
         self._sealing_keys: dict[str, bytes] = {}
+        self._digest_keys: dict[str, bytes] = {}
         foreign = keys.master_key_ids() - {master_key.id}
         if foreign:
             raise MasterKeyError(
@@ -191,8 +192,11 @@ class Vault:
         data key can recompute it, and after erasure nobody can at all. The caller makes
         sure the protagonist exists and is not erased (a missing key would be created).
         """
-        data_key = self._sealing_key(key_id_for(protagonist_id))
-        key = hmac.new(data_key, b"trustpath/digest", hashlib.sha256).digest()
+        key_id = key_id_for(protagonist_id)
+        key = self._digest_keys.get(key_id)
+        if key is None:
+            key = hmac.new(self._sealing_key(key_id), b"trustpath/digest", hashlib.sha256).digest()
+            self._digest_keys[key_id] = key
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
     def open(self, sealed: Sealed, place: Place) -> str:
@@ -216,6 +220,7 @@ class Vault:
         """Crypto-shred: the protagonist's data key is gone, in this process and in the store."""
         key_id = key_id_for(protagonist_id)
         self._sealing_keys.pop(key_id, None)
+        self._digest_keys.pop(key_id, None)
         self._keys.destroy(key_id)
 
     def _sealing_key(self, key_id: str) -> bytes:
