@@ -57,6 +57,7 @@ class Trustpath(Commands):
         sid = self.item_id(eid, key, "individual_session")
         return self._sealed_do(
             "hold_individual_session",
+            "notes",
             eid,
             actor,
             at,
@@ -80,7 +81,14 @@ class Trustpath(Commands):
         key: str = "",
     ) -> Receipt:
         return self._sealed_do(
-            "declare_intention", eid, actor, at, key, protagonist_id=protagonist_id, text=text
+            "declare_intention",
+            "text",
+            eid,
+            actor,
+            at,
+            key,
+            protagonist_id=protagonist_id,
+            text=text,
         )
 
     def share_intention(
@@ -393,6 +401,7 @@ class Trustpath(Commands):
     def _sealed_do(
         self,
         cmd_name: str,
+        sealed_arg: str,
         eid: UUID,
         actor: Actor,
         at: datetime,
@@ -400,13 +409,15 @@ class Trustpath(Commands):
         item_id: str = "",
         **args: object,
     ) -> Receipt:
+        """A command whose `sealed_arg` is sealed under the key of its `protagonist_id`."""
         seal = self.sealer(eid)
 
         def run(engagement: Engagement, cmd: object) -> object:
             return getattr(engagement, cmd_name)(cmd, seal, **args)
 
         fingerprint_args = {k: json_safe(v) for k, v in args.items()}
-        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id)
+        sealed = {sealed_arg: str(args["protagonist_id"])}
+        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id, sealed)
 
     @cached_property
     def _sealed_cache(self) -> dict[tuple[UUID, int], Sealed]:

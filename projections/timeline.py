@@ -9,8 +9,10 @@
 Milestones: individual sessions, intentions declared / revised / shared, relationship
 sessions, presence setbacks, commitments made / honoured / broken / withdrawn /
 renegotiated. Both tables only grow (one insert per event), so a page is two executemany
-inserts. A confidential field shows only that it exists and its length (`Sealed.length`);
-labels are built from non-confidential fields only. How trust moved (previous score, the
+inserts. A confidential field shows only that it exists and its 64-byte bucket
+(`Sealed.bucket`, an upper bound of its size, never the exact length; version 2 of this
+projection, so that a store built by version 1 is rebuilt without exact lengths); labels
+are built from non-confidential fields only. How trust moved (previous score, the
 move, the milestones since the previous assessment of the same pair) is computed when
 asked.
 """
@@ -76,13 +78,13 @@ def _tables(metadata: sa.MetaData, suffix: str) -> TimelineTables:
 def milestone(event: Any) -> tuple[str, str, str, str, int | None] | None:
     """(kind, protagonist, challenge, label, note length) of an event, or None."""
     if isinstance(event, IndividualSessionHeld):
-        length = event.notes.length if event.notes is not None else None
+        length = event.notes.bucket if event.notes is not None else None
         label = f"individual session, {event.duration_minutes} min: {', '.join(event.challenges)}"
         return ("individual_session", event.protagonist_id, event.challenges[0], label, length)
     if isinstance(event, IntentionDeclared):
         kind = "intention_revised" if isinstance(event, IntentionRevised) else "intention_declared"
         label = f"intention v{event.intention_version}"
-        return (kind, event.protagonist_id, "", label, event.intention.length)
+        return (kind, event.protagonist_id, "", label, event.intention.bucket)
     if isinstance(event, IntentionShared):
         label = f"intention v{event.intention_version} shared"
         return ("intention_shared", event.protagonist_id, "", label, None)
@@ -119,7 +121,7 @@ class TimelineProjection:
     """Trust assessments and the milestones around them."""
 
     name = "timeline"
-    version = 1
+    version = 2
     needs_events = True
 
     def __init__(self) -> None:
