@@ -203,7 +203,11 @@ def timeline_page(timeline: dict[str, Any], cursor: str | None, limit: int) -> d
     """One page of the assessments and of the milestones (each at most `limit`), with the
     cursor of the next; the cursor holds where each list stopped."""
     start = read_models.decode_cursor(cursor) or [0, 0]
-    if not (isinstance(start, list) and len(start) == 2 and all(isinstance(i, int) and i >= 0 for i in start)):
+    if not (
+        isinstance(start, list)
+        and len(start) == 2
+        and all(isinstance(i, int) and i >= 0 for i in start)
+    ):
         raise Problem(422, "Unprocessable Content", "malformed cursor")
     (a, m), assessments = start, timeline["assessments"]
     milestones = timeline["milestones"]
