@@ -8,6 +8,7 @@ durations: counts, and whether the server answers at all within a generous timeo
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from projections.engine import make_engine
 from tests.e2e.conftest import Server, running_server
+from tests.e2e.test_http import now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 RATE, BURST = 10.0, 20.0
@@ -34,10 +36,17 @@ def limited(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield s
 
 
-def partial_request(port: int) -> socket.socket:
+PARTIAL_HEAD = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+PARTIAL_BODY = (
+    b"POST /engagements HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 100\r\n\r\n{"title": '
+)
+
+
+def partial_request(port: int, start: bytes = PARTIAL_HEAD) -> socket.socket:
     """A connection that sends the start of a request and then waits."""
     held = socket.create_connection(("127.0.0.1", port), timeout=30)
-    held.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    held.sendall(start)
     return held
 
 
@@ -86,6 +95,55 @@ def test_health_answers_while_16_clients_hold_partial_requests(limited: Server) 
     finally:
         for s in held:
             s.close()
+
+
+def test_health_answers_while_16_clients_hold_partial_bodies(limited: Server) -> None:
+    held = [partial_request(limited.port, PARTIAL_BODY) for _ in range(SLOW_CLIENTS)]
+    try:
+        time.sleep(0.5)  # let the workers accept them all before asking
+        assert [live_status(limited.port) for _ in range(8)] == [200] * 8
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_chunked_command_is_served(limited: Server) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", limited.port, timeout=30)
+    body = json.dumps({"occurred_at": now(), "title": "t", "organisation": "o", "sponsor": "s"})
+    try:
+        conn.request(
+            "POST",
+            "/engagements",
+            body=iter([body[:10].encode(), body[10:].encode()]),
+            headers={
+                "Authorization": f"Bearer {limited.tokens['admin']}",
+                "Content-Type": "application/json",
+            },
+            encode_chunked=True,
+        )
+        assert conn.getresponse().status == 201
+    finally:
+        conn.close()
+
+
+def test_expect_continue_is_answered_before_the_body_is_sent(limited: Server) -> None:
+    held = partial_request(
+        limited.port,
+        b"POST /engagements HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+    )
+    try:
+        assert held.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        held.sendall(b"{}")
+        answer = b""
+        while b"HTTP/1.1 401" not in answer and len(answer) < 10_000:
+            chunk = held.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert b"HTTP/1.1 401" in answer
+    finally:
+        held.close()
 
 
 def test_partial_request_is_served_once_it_completes(limited: Server) -> None:
