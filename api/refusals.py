@@ -97,12 +97,19 @@ class RefusalWindows:
         now = int(time.time() // WINDOW_SECONDS)
         with self._lock:
             due = [r for r in self._known.values() if everything or r.window < now]
+            for closed in (r for r in due if r.window < now):
+                # forgotten before its claim: a refusal counted after the claim remembers
+                # the window again, and the next round writes it
+                del self._known[closed.key]
         written = 0
-        for refusal in due:
-            written += self._summarise(refusal)
-            if refusal.window < now:
+        for index, refusal in enumerate(due):
+            try:
+                written += self._summarise(refusal)
+            except Exception:
                 with self._lock:
-                    self._known.pop(refusal.key, None)
+                    for left in due[index:]:
+                        self._known.setdefault(left.key, left)
+                raise
         return written
 
     def close(self) -> None:

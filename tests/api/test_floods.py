@@ -131,3 +131,27 @@ def test_access_denied_stored_before_coalescing_loads_as_one_refusal(world: Worl
     event = world.app.mapper.to_domain_event(stored)
     assert isinstance(event, AccessDenied)
     assert (event.count, event.client, event.window) == (1, "", "")
+
+
+def test_refusals_counted_by_two_workers_are_summarised_once_when_the_minute_closes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.refusals
+    from api.refusals import RefusalWindows
+    from domain.values import Actor
+
+    one: RefusalWindows = world.flask.extensions["trustpath.refusals"]
+    other = RefusalWindows(world.app, one.table)  # a second worker of the same server
+    coach_b = Actor("coach-bruno", "coach")
+    clock = 1_800_000_000.0
+    monkeypatch.setattr(api.refusals, "FLUSH_SECONDS", 3600.0)  # only this test flushes
+    monkeypatch.setattr(api.refusals.time, "time", lambda: clock)
+    for windows in (one, other) * 5:
+        windows.refuse(world.eid, coach_b, "p", "individual_session/s/notes", "rule")
+    assert [d.count for d in audit(world.app, "AccessDenied")] == [1]
+    assert one.flush() + other.flush() == 0  # the minute is still open
+    clock += 60
+    assert one.flush() + other.flush() == 9
+    assert [d.count for d in audit(world.app, "AccessDenied")] == [1, 9]
+    assert {d.window for d in audit(world.app, "AccessDenied")} == {"2027-01-15T08:00+00:00"}
+    other.close()
