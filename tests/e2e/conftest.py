@@ -45,6 +45,13 @@ class Server:
     database_url: str
     demo: DemoRun
     tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop the server as an operator would (SIGTERM), waiting for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
 
     def call(
         self,
@@ -159,9 +166,10 @@ def running_server(
         )
     try:
         wait_ready(process, port, log)
-        yield Server(port, url, demo, tokens)
+        yield Server(port, url, demo, tokens, process)
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -183,3 +183,25 @@ def test_anonymous_flood_over_http_adds_at_most_60_events(limited: Server) -> No
     assert set(answers) <= {401, 429}
     assert events_in_store(limited) - before <= 60
     assert any(b"127.0.0.1" in bytes(r.state) for r in audit_rows(limited))
+
+
+def test_refusal_counts_add_up_once_the_server_has_stopped(
+    pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Both workers count one address's refusals of one item; the first is written at
+    once, the rest when the workers stop: the recorded counts add up to the 401s."""
+    with running_server(pg_server_url, tmp_path_factory.mktemp("e2e-stop")) as server:
+        eid, cfo = server.demo.engagement_id, server.demo.protagonists["cfo"]
+        path = f"/engagements/{eid}/protagonists/{cfo}/intention"
+
+        def call(_: int) -> int:
+            return server.call("GET", path, headers={"X-Purpose": "flood"}).status
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = Counter(pool.map(call, range(60)))
+        server.stop()
+        counts = [json.loads(bytes(r.state))["count"] for r in audit_rows(server)]
+    assert set(answers) <= {401, 429}
+    assert answers[401] >= 2
+    assert sum(counts) == answers[401]
+    assert len(counts) <= 6
