@@ -5,9 +5,11 @@
       2. a purpose: header X-Purpose or parameter ?purpose=     → else 422 (nothing read,
                                                                    nothing refused)
       3. Trustpath.read_content: the matrix allows it           → else 403, refusal recorded
-         then appends ContentAccessed, then decrypts
-                                       append failed            → 503, no content
-A request without a valid token on these routes is answered 401 and recorded too.
+         then appends ContentAccessed, then decrypts                (coalesced: api.refusals;
+                                       append failed            → 503, no content   it spends
+                                                                   the caller's refusal budget)
+A request without a valid token on these routes is answered 401 and recorded too (the
+refusals of one client address coalesced the same way).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, fields
 
+from api.auth import spend_refusal
 from api.context import actor, trustpath
 from api.problems import Problem
+from api.refusals import RefusalWindows
 from domain.engagement import Engagement
-from domain.errors import TrustpathError
+from domain.errors import ActionNotAllowedError, TrustpathError
 from domain.values import Actor
 
 log = logging.getLogger("trustpath.api")
@@ -62,6 +66,9 @@ def read(
     purpose = _purpose()
     try:
         content = app.read_content(eid, reader, field, purpose, engagement)
+    except ActionNotAllowedError:
+        spend_refusal()
+        raise
     except TrustpathError:
         raise
     except Exception as error:
@@ -98,7 +105,9 @@ def records_refusals(target: Target) -> Callable[[Any], Any]:
                 protagonist_id, field = target(eid, view_args)  # type: ignore[arg-type]
             except TrustpathError:
                 return  # nothing confidential exists there
-            trustpath().record_denial(eid, ANONYMOUS, protagonist_id, field, "unauthenticated")  # type: ignore[arg-type]
+            refusals: RefusalWindows = current_app.extensions["trustpath.refusals"]
+            client = request.remote_addr or ""
+            refusals.refuse(eid, ANONYMOUS, protagonist_id, field, "unauthenticated", client)  # type: ignore[arg-type]
 
         view.record_refusal = record_refusal
         return view

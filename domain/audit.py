@@ -9,6 +9,7 @@ other event. A record names what was read, never what it said.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -43,11 +44,26 @@ class ContentAccessed(AuditRecord.Recorded):
 
 
 class AccessDenied(AuditRecord.Recorded):
-    """A refused attempt to read or do something; recorded too."""
+    """A refused attempt to read or do something; recorded too.
+
+    Repeated refusals of one item to one principal (or one client address, without a
+    token) within a minute are coalesced (api.refusals): `count` is how many refusals the
+    record stands for, `window` the minute they fell in (UTC, ISO 8601), `client` the
+    address of an unauthenticated caller. Version 1 records stood for one refusal each.
+    """
+
+    class_version = 2
 
     protagonist_id: str
     item: str
     reason: str
+    count: int
+    client: str
+    window: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(count=1, client="", window="")
 
 
 class DisclosureMade(AuditRecord.Recorded):

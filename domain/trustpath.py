@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from typing import Protocol
 from uuid import UUID
 
 from domain import errors
@@ -26,6 +27,14 @@ SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
 
 
+class Refusals(Protocol):
+    """Takes a refused read instead of recording it at once (see `Trustpath.refusals`)."""
+
+    def refuse(
+        self, eid: UUID, reader: Actor, protagonist_id: str, item: str, why: str
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Content:
     """Confidential content as returned to an authorised reader, after the read was recorded."""
@@ -39,6 +48,10 @@ class Content:
 
 class Trustpath(Commands):
     """trustpath's command side and its recorded read path."""
+
+    refusals: Refusals | None = None
+    """Where refused reads go; None: one AccessDenied each. The HTTP API coalesces
+    repeated refusals through it (api.refusals), so that nobody can grow the log at will."""
 
     # -- individual space -----------------------------------------------------------------
 
@@ -329,7 +342,10 @@ class Trustpath(Commands):
         """Decide, and record the refusal if it is one (raises ActionNotAllowedError)."""
         decision = decide(reader, self.parties(engagement or self.engagement(eid)), resource)
         if not decision.allowed:
-            self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
+            if self.refusals is not None:
+                self.refusals.refuse(eid, reader, resource.protagonist_id, item, decision.rule)
+            else:
+                self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
             raise errors.ActionNotAllowedError(f"not allowed to read {item}")
         return decision
 
@@ -373,8 +389,18 @@ class Trustpath(Commands):
         return Content(field, protagonist_id, text, text == ERASED, position)
 
     def record_denial(
-        self, eid: UUID, reader: Actor, protagonist_id: str, item: str, why: str
+        self,
+        eid: UUID,
+        reader: Actor,
+        protagonist_id: str,
+        item: str,
+        why: str,
+        *,
+        count: int = 1,
+        client: str = "",
+        window: str = "",
     ) -> int:
+        """Record `count` refusals of `item` to `reader` (see AccessDenied)."""
         record = AuditRecord._create(
             AccessDenied,
             engagement_id=eid,
@@ -384,6 +410,9 @@ class Trustpath(Commands):
             protagonist_id=protagonist_id,
             item=item,
             reason=why,
+            count=count,
+            client=client,
+            window=window,
         )
         return self.save_and_notify(record)
 

@@ -1,7 +1,11 @@
 """`trustpath serve` and `trustpath principals add|list|revoke`.
 
 serve runs the API on gunicorn (a programmatic `BaseApplication`): each worker builds its
-own Trustpath application and read side from the environment. With the embedded SQLite
+own Trustpath application and read side from the environment. The workers are
+`ops.http_worker.BufferingWorker`s (a request reaches a thread only once it has fully
+arrived, so slow clients cannot pin the threads), and they share the rate-limit tables the
+master makes before forking them (`api.limits`: a limit holds per server, not per worker).
+A stopping worker writes its pending refusal summaries (`api.refusals`). With the embedded SQLite
 default the projections run in-process (they catch up after every command); on
 PostgreSQL they are expected from `trustpath projections follow` unless
 `--projections in-process` is given. `--demo` plays the demo engagement first and prints
@@ -18,6 +22,7 @@ import click
 from gunicorn.app.base import BaseApplication
 from rich.table import Table
 
+from api.limits import ServerLimits
 from api.principals import ROLES, PrincipalStore
 from domain.config import Settings, build_app
 from ops.terminal import console, err_console, fails_cleanly
@@ -32,17 +37,25 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, options: dict[str, Any], in_process: bool) -> None:
         self.options, self.in_process = options, in_process
+        self.limits = ServerLimits.make()  # in the master: every worker forked shares it
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in {**self.options, "worker_exit": _worker_exit}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return make_wsgi_app(self.in_process)
+        return make_wsgi_app(self.in_process, self.limits)
 
 
-def make_wsgi_app(in_process: bool) -> Any:
+def _worker_exit(_arbiter: Any, worker: Any) -> None:
+    """A worker stops: write the refusal summaries it still holds."""
+    refusals = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("trustpath.refusals")
+    if refusals:
+        refusals.close()
+
+
+def make_wsgi_app(in_process: bool, limits: ServerLimits | None = None) -> Any:
     """The Flask app of one worker, on the configured store, with its read side."""
     from api import create_app
     from projections.engine import make_engine
@@ -58,7 +71,7 @@ def make_wsgi_app(in_process: bool) -> Any:
         start_ticking(read_side.engine)
     limit = float(os.environ.get("TRUSTPATH_RATE_LIMIT", "200"))
     config = {"DATABASE_URL": settings.database_url, "RATE_LIMIT": limit, "RATE_BURST": 2 * limit}
-    return create_app(app, config=config, read_side=read_side)
+    return create_app(app, config=config, read_side=read_side, limits=limits)
 
 
 @click.command()
@@ -97,7 +110,7 @@ def serve(
         "bind": bind,
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": "ops.http_worker.BufferingWorker",
         "accesslog": "-" if access_log else None,
         "timeout": 60,
     }

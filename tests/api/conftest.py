@@ -81,6 +81,7 @@ def world(sqlite_url: str, master_key: MasterKey) -> Iterator[World]:
     store = flask_app.extensions["trustpath.principals"]
     result = World(app, flask_app, demo, other, add_principals(store, demo, other))
     yield result
+    flask_app.extensions["trustpath.refusals"].close()
     read_side.close()
     store.close()
     engine.dispose()
