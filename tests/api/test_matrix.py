@@ -2,8 +2,10 @@
 
 The engagement is the demo's, completed, so that cells barely change it: a principal allowed
 to act gets 409 (EngagementEndedError, the rule of a finished engagement) and one who is not
-gets 403 - except consents (a protagonist may give or withdraw one at any time: 200), the
-erasure (201) and follow-ups (held after the end: 201). `P` is Claire (cfo): coach_a is her
+gets 403 - except consents (P, or P's own coach, may give or withdraw one at any time:
+200), the erasure (201) and follow-ups (held after the end: 201). Who may *do* what is
+checked before the state of the engagement, so coach_b acting in P's individual space or on
+P's consents is a 403, not the 409 of a finished engagement. `P` is Claire (cfo): coach_a is her
 coach, coach_b the other coach of the engagement, coo the other protagonist; sponsor_other,
 coach_other and protagonist_other belong to other engagements. Confidential content
 appears only in the cells DOMAIN.md allows.
@@ -58,13 +60,13 @@ sign_agreement           409  403  403  403  403  403  403  403  403  403  403
 enrol_protagonist        409  403  403  403  403  403  403  403  403  403  403
 assign_coach             409  403  403  403  403  403  403  403  403  403  403
 reassign_coach           409  403  403  403  403  403  403  403  403  403  403
-give_consent             403  403  403  403  403  200  200  403  200  403  403
-withdraw_consent         403  403  403  403  403  200  200  403  200  403  403
+give_consent             403  403  403  403  403  200  403  403  200  403  403
+withdraw_consent         403  403  403  403  403  200  403  403  200  403  403
 execute_erasure          201  403  403  403  403  403  403  403  403  403  403
-hold_individual_session  403  403  403  403  403  409  409  403  403  403  403
-declare_intention        403  403  403  403  403  409  409  403  403  403  403
-share_intention          403  403  403  403  403  409  409  403  409  403  403
-assess_trust             403  403  403  403  403  409  409  403  403  403  403
+hold_individual_session  403  403  403  403  403  409  403  403  403  403  403
+declare_intention        403  403  403  403  403  409  403  403  403  403  403
+share_intention          403  403  403  403  403  409  403  403  409  403  403
+assess_trust             403  403  403  403  403  409  403  403  403  403  403
 hold_relationship_session 403 403  403  403  403  409  409  403  403  403  403
 record_presence_setback  403  403  403  403  403  409  409  403  403  403  403
 make_commitment          403  403  403  403  403  409  409  403  403  403  403
