@@ -19,8 +19,9 @@ marker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -93,21 +94,42 @@ def visible_page(
     after: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Up to `limit` events the reader may see after version `after`, and the version to
-    continue after (None at the end). `events_after(after, n)` reads the next n events."""
-    items: list[dict[str, Any]] = []
+    """Up to `limit` events the reader may see after cursor `after`, and the next cursor
+    (None at the end). `events_after(version, n)` reads the n events after that version.
+
+    The cursor is the last version returned; for the sponsor it is the number of sessions
+    already told instead, since a version counts every event, beyond the sponsor's items.
+    """
+    sponsor = is_the_sponsor(reader, parties)
+    batch = max(limit + 1, 100)
+    stream = _visible(events_after, reader, parties, 0 if sponsor else after, batch)
+    if sponsor:
+        stream = islice(stream, after, None)
+    page = list(islice(stream, limit + 1))
+    items = [item for _, item in page[:limit]]
+    if len(page) <= limit:
+        return items, None
+    return items, after + limit if sponsor else page[limit - 1][0]
+
+
+def _visible(
+    events_after: Callable[[int, int], Iterable[Any]],
+    reader: Actor,
+    parties: Parties,
+    after: int,
+    batch: int,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(version, what the reader sees) of each event after `after` they may see, read in
+    batches."""
     while True:
-        events = list(events_after(after, limit))
-        for index, event in enumerate(events):
+        events = list(events_after(after, batch))
+        for event in events:
             after = event.originator_version
             seen = redact(event, reader, parties)
             if seen is not None:
-                items.append(seen)
-            if len(items) == limit:
-                more = index < len(events) - 1 or len(events) == limit
-                return items, after if more else None
-        if len(events) < limit:
-            return items, None
+                yield after, seen
+        if len(events) < batch:
+            return
 
 
 def plain(value: Any) -> Any:

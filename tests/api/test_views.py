@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from api.read_models import decode_cursor
 from tests.api.conftest import World
 from tests.api.flows import fresh_engagement, post
 
@@ -77,6 +78,8 @@ def test_history_pages_of_a_sponsor_cover_every_session_once(
     whole = get(client, world, "sponsor", f"/engagements/{world.eid}/history?limit=200")
     assert paged == whole["items"]
     assert len(paged) == 10  # six individual and four relationship sessions
+    first = get(client, world, "sponsor", f"/engagements/{world.eid}/history?limit=3")
+    assert decode_cursor(first["next_cursor"]) == 3  # sessions told, not a count of events
 
 
 def test_history_for_an_auditor_and_a_sponsor_is_dates_only_where_not_allowed(
