@@ -110,11 +110,12 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
         with contextlib.suppress(OSError):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health/ready")
-            if conn.getresponse().status == 200:
+            try:  # closed on a timeout too: an unclosed socket is an error under pytest
+                conn.request("GET", "/health/ready")
+                if conn.getresponse().status == 200:
+                    return
+            finally:
                 conn.close()
-                return
-            conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
 
