@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from api.problems import from_domain
 from domain import errors
 from tests.api.conftest import World, body
 from tests.api.flows import fresh_engagement, post
@@ -149,3 +150,14 @@ def test_history_hides_the_other_protagonists_intentions_and_assessments(
         for e in items
         if e["redacted"]
     )
+
+
+def all_kinds(error: type) -> list[type]:
+    return [error, *(k for sub in error.__subclasses__() for k in all_kinds(sub))]
+
+
+@pytest.mark.parametrize("error", all_kinds(errors.ActionNotAllowedError), ids=lambda c: c.__name__)
+def test_who_may_do_what_refusals_are_403_named_after_their_rule(error: type) -> None:
+    problem = from_domain(error("refused"))
+    assert (problem.status, problem.type) == (403, f"/problems/{error.__name__}")
+    assert not issubclass(error, errors.RuleBrokenError)
