@@ -10,6 +10,8 @@ coach, coach_b the other coach of the engagement, coo the other protagonist; spo
 coach_other and protagonist_other belong to other engagements. Confidential content
 appears only in the cells DOMAIN.md allows.
 
+Run on SQLite and on PostgreSQL.
+
 Columns: ad=admin au=auditor rr=report_reader sp=sponsor so=sponsor_other ca=coach_a
          cb=coach_b co=coach_other P=cfo Q=coo po=protagonist_other
 """
@@ -81,6 +83,12 @@ complete                 409  403  403  403  403  403  403  403  403  403  403
 close                    409  403  403  403  403  403  403  403  403  403  403
 follow_up                403  403  403  403  403  201  201  403  403  403  403
 """
+
+
+@pytest.fixture
+def client(any_world: World) -> FlaskClient:
+    """The test client of the world on each store (SQLite and PostgreSQL)."""
+    return any_world.flask.test_client()
 
 
 def table(text: str) -> list[tuple[str, str, int]]:
@@ -175,7 +183,8 @@ def commands(world: World) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def test_read_matrix(world: World, client: FlaskClient) -> None:
+def test_read_matrix(any_world: World, client: FlaskClient) -> None:
+    world = any_world
     urls, wrong = reads(world), []
     for route, who, expected in table(READS):
         r = client.get(urls[route], headers=world.headers(who, **{"X-Purpose": "matrix"}))
@@ -188,8 +197,9 @@ def test_read_matrix(world: World, client: FlaskClient) -> None:
 
 
 def test_every_confidential_refusal_in_the_matrix_is_recorded(
-    world: World, client: FlaskClient
+    any_world: World, client: FlaskClient
 ) -> None:
+    world = any_world
     urls = reads(world)
     refused = [(r, w) for r, w, code in table(READS) if r in ("notes", "intention") and code == 403]
     for route, who in refused:
@@ -197,7 +207,8 @@ def test_every_confidential_refusal_in_the_matrix_is_recorded(
     assert len(audit(world.app, "AccessDenied")) == len(refused)
 
 
-def test_command_matrix(world: World, client: FlaskClient) -> None:
+def test_command_matrix(any_world: World, client: FlaskClient) -> None:
+    world = any_world
     routes, wrong = commands(world), []
     for route, who, expected in table(COMMANDS):
         url, fields = routes[route]
