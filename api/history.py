@@ -100,7 +100,7 @@ def visible_page(
     The cursor is the last version returned; for the sponsor it is the number of sessions
     already told instead, since a version counts every event, beyond the sponsor's items.
     """
-    sponsor = is_the_sponsor(reader, parties)
+    sponsor, after = is_the_sponsor(reader, parties), max(after, 0)
     batch = max(limit + 1, 100)
     stream = _visible(events_after, reader, parties, 0 if sponsor else after, batch)
     if sponsor:
