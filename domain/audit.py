@@ -14,6 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.access import ResourceKind
+
 
 class AuditRecord(Aggregate):
     """One fact of the audit trail about an engagement."""
@@ -36,6 +38,8 @@ class AuditRecord(Aggregate):
 class ContentAccessed(AuditRecord.Recorded):
     """Written before confidential content is returned; if it cannot be written, nothing is."""
 
+    resource_kind = ResourceKind.ACCESS_LOG
+
     protagonist_id: str
     item: str
     space: str
@@ -54,6 +58,8 @@ class AccessDenied(AuditRecord.Recorded):
 
     class_version = 2
 
+    resource_kind = ResourceKind.ACCESS_LOG
+
     protagonist_id: str
     item: str
     reason: str
@@ -68,6 +74,8 @@ class AccessDenied(AuditRecord.Recorded):
 
 class DisclosureMade(AuditRecord.Recorded):
     """A report or export that left the system: to whom, on what basis."""
+
+    resource_kind = ResourceKind.LEDGER
 
     recipient: str
     basis: str

@@ -21,6 +21,7 @@ from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
+from domain.sponsor import sponsor_items
 from domain.values import Actor, Space, require_text
 
 SEALED_CACHE_SIZE = 4096
@@ -322,13 +323,10 @@ class Trustpath(Commands):
     # -- the recorded read path -----------------------------------------------------------
 
     def parties(self, engagement: Engagement) -> Parties:
-        allowed = bool(
-            engagement.agreement and engagement.agreement["sponsor_may_be_told"]
-        ) and all(p["consents"].get("sponsor_reporting") for p in engagement.protagonists.values())
         return Parties(
             coach_of={pid: p["coach_id"] for pid, p in engagement.protagonists.items()},
             sponsor=engagement.sponsor,
-            sponsor_detail_allowed=allowed,
+            sponsor_items=sponsor_items(engagement.agreement, engagement.protagonists),
         )
 
     def authorise(

@@ -19,7 +19,7 @@ from marshmallow import Schema, fields, validate
 from api import read_models
 from api.auth import charge
 from api.context import actor, require, trustpath
-from api.history import redact
+from api.history import visible_page
 from api.problems import Problem
 from domain.access import ResourceKind
 
@@ -70,6 +70,7 @@ class EngagementSummaryOut(Schema):
     title = fields.String()
     organisation = fields.String()
     phase = fields.String(required=True)
+    active = fields.Boolean()
     opened_at = fields.String()
     last_activity = fields.String()
     version = fields.Integer()
@@ -99,7 +100,7 @@ class TimelineOut(Schema):
 
 
 class HistoryEventOut(Schema):
-    version = fields.Integer(required=True)
+    version = fields.Integer(metadata={"description": "absent for the sponsor"})
     type = fields.String(required=True)
     recorded_at = fields.DateTime(required=True)
     occurred_at = fields.DateTime(required=True)
@@ -184,10 +185,12 @@ def history(
     if after is not None and not isinstance(after, int):
         raise Problem(422, "Unprocessable Content", "malformed cursor")
     parties, reader = app.parties(app.engagement(eid)), actor()
-    events = list(app.events.get(eid, gt=after or 0, limit=limit))
-    items = [redact(event, reader, parties) for event in events]
-    more = len(events) == limit
-    next_cursor = read_models.encode_cursor(events[-1].originator_version) if more else None
+
+    def events_after(version: int, n: int) -> Any:
+        return app.events.get(eid, gt=version, limit=n)
+
+    items, last = visible_page(events_after, reader, parties, after or 0, limit)
+    next_cursor = read_models.encode_cursor(last) if last is not None else None
     return {"items": items, "next_cursor": next_cursor}
 
 
