@@ -11,6 +11,7 @@ one demo token per role.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from typing import Any
 
@@ -19,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 from rich.table import Table
 
 from api.principals import ROLES, PrincipalStore
-from domain.config import Settings, build_app
+from domain.config import ConfigurationError, Settings, build_app
 from ops.terminal import console, err_console, fails_cleanly
 
 GIL_SWITCH_SECONDS = 0.0005
@@ -85,6 +86,7 @@ def serve(
     bind: str, workers: int, threads: int, projections: str, demo: bool, access_log: bool
 ) -> None:
     """Serve the HTTP API on gunicorn (docs at /docs, contract at /openapi.json)."""
+    require_free(bind)
     settings = Settings.from_environ()
     in_process = projections == "in-process" or (
         projections == "auto" and settings.database_url.startswith("sqlite")
@@ -102,6 +104,24 @@ def serve(
         "timeout": 60,
     }
     Server(options, in_process).run()
+
+
+def require_free(bind: str) -> None:
+    """Refuse an address we cannot listen on, in one line: gunicorn would retry a taken one
+    five times and log twelve lines."""
+    if bind.startswith(("unix:", "fd://")):
+        return
+    host, _, port = bind.rpartition(":")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            probe.bind(address)
+    except (OSError, ValueError) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigurationError(f"cannot listen on {bind}: {why}") from None
 
 
 def _build_read_side(settings: Settings) -> None:

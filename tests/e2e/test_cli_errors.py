@@ -77,7 +77,7 @@ def free_port() -> int:
 
 
 WITH_THE_MASTER_KEY = [
-    ["serve", "--bind", "127.0.0.1:1"],
+    ["serve", "--bind", "127.0.0.1:0"],
     ["projections", "follow"],
     ["projections", "status"],
     ["projections", "rebuild"],
@@ -148,6 +148,15 @@ def test_export_fails_in_one_line_when_its_directory_is_a_file(scratch: Scratch)
     result = scratch.run("export", "--to", "a-file")
     assert "a-file" in assert_one_clean_line(result)
     assert (scratch.directory / "a-file").read_text() == "a regular file, not a directory\n"
+
+
+def test_serve_fails_in_one_line_when_its_address_is_taken(scratch: Scratch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = scratch.run("serve", "--bind", f"127.0.0.1:{port}")
+    assert f"127.0.0.1:{port}" in assert_one_clean_line(result)
 
 
 @pytest.mark.parametrize(
