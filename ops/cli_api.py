@@ -20,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 from rich.table import Table
 
 from api.principals import ROLES, PrincipalStore
-from domain.config import ConfigurationError, Settings, build_app
+from domain.config import ConfigurationError, Settings, build_app, store_env
 from ops.terminal import console, err_console, fails_cleanly
 
 GIL_SWITCH_SECONDS = 0.0005
@@ -171,6 +171,14 @@ def _demo(settings: Settings) -> None:
     click.echo(f"export EID={run.engagement_id}")
 
 
+def principal_store() -> PrincipalStore:
+    """The configured principals table; on a fresh SQLite store, its file made first (0600,
+    its directory created), as every other command does through `store_env`."""
+    url = Settings.from_environ().database_url
+    store_env(url)
+    return PrincipalStore.for_url(url)
+
+
 @click.group()
 def principals() -> None:
     """Who may call the API: add (prints the token once), list, revoke."""
@@ -188,7 +196,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
     subjects = [s for s in (protagonist_id, coach_id, sponsor_id) if s]
     if len(subjects) > 1:
         raise click.UsageError("give at most one of --protagonist, --coach, --sponsor")
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         principal, token = store.add(role, name, subjects[0] if subjects else "")
     finally:
@@ -201,7 +209,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
 @fails_cleanly
 def list_principals() -> None:
     """List principals (never their tokens)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         found = store.list()
     finally:
@@ -221,7 +229,7 @@ def list_principals() -> None:
 @fails_cleanly
 def revoke(principal_id: str) -> None:
     """Revoke a principal: its token stops working (running servers: within 5 s)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         done = store.revoke(principal_id)
     finally:
