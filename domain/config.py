@@ -72,13 +72,17 @@ def store_env(database_url: str) -> dict[str, str]:
                 ) from None
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        if not parts.hostname or not parts.path.strip("/"):
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            port = 0
+        if not parts.hostname or not parts.path.strip("/") or not port:
             raise ConfigurationError(f"malformed PostgreSQL URL {redacted(database_url)!r}")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
             "POSTGRES_HOST": parts.hostname,
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(port),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "10",

@@ -29,13 +29,15 @@ _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 @contextmanager
-def directory(path: Path) -> Iterator[int]:
-    """The directory at `path` (created 0700 if missing), held open while files are written.
+def directory(path: Path, create: bool = True) -> Iterator[int]:
+    """The directory at `path` (created 0700 if missing and `create`), held open while files
+    are written.
 
     Holding it open pins it: every file lands in this directory even if its path is
     swapped for a link to another one meanwhile.
     """
-    path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    if create:
+        path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         yield fd

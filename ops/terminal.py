@@ -8,7 +8,8 @@ never a traceback (`trustpath --debug ...` or TRUSTPATH_DEBUG=1 shows it). Expec
     MasterKeyError          the key store's data keys are wrapped by another master key
     TrustpathError          a broken rule, an unknown engagement, a bad value
     OSError                 a file or directory that cannot be read or written
-    STORE_ERRORS            the database cannot be opened or reached (SQLite or PostgreSQL)
+    STORE_ERRORS            the database cannot be opened or reached, or fails (SQLite or
+                            PostgreSQL)
 
 Each command may add its own (`failing_cleanly_on(ReadSideError, ValueError)`); the
 `trustpath` group itself catches EXPECTED for every command, decorated or not.
@@ -66,7 +67,7 @@ def reason(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, STORE_ERRORS):
         url = redacted(Settings.from_environ().database_url)
-        return f"the store at {url} cannot be reached: {text}"
+        return f"the store at {url} failed: {text}"
     return text
 
 

@@ -112,7 +112,10 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(text.encode())
+    try:
+        key = serialization.load_pem_public_key(text.encode())
+    except (ValueError, UnsupportedAlgorithm):
+        raise LedgerKeyError("the public key is not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise LedgerKeyError("the public key is not an Ed25519 key")
     return key
@@ -170,14 +173,19 @@ def _read_signer(path: Path) -> Signer:
 def write_jsonl(checkpoints: Iterable[Checkpoint], path: Path) -> int:
     """Write the checkpoints to `path` as a new 0600 file (a link there is replaced)."""
     lines = [json.dumps(c.as_json(), sort_keys=True) for c in checkpoints]
-    with directory(path.parent) as dir_fd:
+    with directory(path.parent, create=False) as dir_fd:
         replace(dir_fd, path.name, "".join(line + "\n" for line in lines).encode())
     return len(lines)
 
 
 def read_jsonl(path: Path) -> list[Checkpoint]:
-    return [
-        Checkpoint.from_json(json.loads(line))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    """The checkpoints of an exported file; ValueError naming the first line that is not one."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(Checkpoint.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path}: line {number} is not a checkpoint") from None
+    return found

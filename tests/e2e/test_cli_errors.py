@@ -55,10 +55,13 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
     (directory / "wrong.key").write_text(MasterKey.generate().as_text() + "\n")
     (directory / "corrupt.key").write_text("this is not a key\n")
     (directory / "a-file").write_text("a regular file, not a directory\n")
+    (directory / "not-checkpoints.jsonl").write_text('{"tree_size": 1}\n')
     app = Trustpath(store_env(f"sqlite:///{directory}/var/trustpath.db"), master_key=good)
     run = play(app)  # seals content: the key store now holds data keys under `good`
     app.close()
-    return Scratch(directory, str(run.engagement_id))
+    made = Scratch(directory, str(run.engagement_id))
+    assert made.run("ledger", "checkpoint").returncode == 0  # builds the read side too
+    return made
 
 
 def assert_one_clean_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -148,6 +151,30 @@ def test_export_fails_in_one_line_when_its_directory_is_a_file(scratch: Scratch)
     result = scratch.run("export", "--to", "a-file")
     assert "a-file" in assert_one_clean_line(result)
     assert (scratch.directory / "a-file").read_text() == "a regular file, not a directory\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        (["ledger", "verify", "--checkpoints", "not-checkpoints.jsonl"], "line 1"),
+        (["ledger", "verify", "--public-key", "a-file"], "public key"),
+        (["ledger", "verify-proof", "a-file"], "Expecting value"),
+        (["ledger", "export-checkpoints", "missing/checkpoints.jsonl"], "missing"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_ledger_fails_in_one_line_when_a_file_it_is_given_is_wrong(
+    scratch: Scratch, command: list[str], named: str
+) -> None:
+    assert named in assert_one_clean_line(scratch.run(*command))
+    assert not (scratch.directory / "missing").exists()
+
+
+def test_command_fails_in_one_line_when_the_postgresql_url_is_malformed(scratch: Scratch) -> None:
+    url = f"postgresql://trustpath:{PASSWORD}@localhost:port/trustpath"
+    result = scratch.run("projections", "status", TRUSTPATH_DATABASE_URL=url)
+    assert "malformed PostgreSQL URL" in assert_one_clean_line(result)
+    assert PASSWORD not in result.stderr
 
 
 def test_serve_fails_in_one_line_when_its_address_is_taken(scratch: Scratch) -> None:
