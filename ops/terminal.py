@@ -107,3 +107,10 @@ class CleanGroup(click.Group):
             return super().invoke(ctx)
         except EXPECTED as error:
             fail(error)
+        except click.UsageError:
+            raise  # click shows the usage with it: more than one line is the point
+        except click.ClickException as error:  # a command's own refusal, same shape as ours
+            if Debug.on:
+                raise
+            click.secho(f"trustpath: {error.format_message()}", fg="red", err=True)
+            sys.exit(error.exit_code)

@@ -177,6 +177,12 @@ def test_command_fails_in_one_line_when_the_postgresql_url_is_malformed(scratch:
     assert PASSWORD not in result.stderr
 
 
+def test_principals_revoke_fails_in_one_line_when_there_is_no_such_principal(
+    scratch: Scratch,
+) -> None:
+    assert "nobody" in assert_one_clean_line(scratch.run("principals", "revoke", "nobody"))
+
+
 def test_serve_fails_in_one_line_when_its_address_is_taken(scratch: Scratch) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
