@@ -158,3 +158,14 @@ def test_ledger_key_generation_never_writes_through_a_planted_link(
     with pytest.raises(ConfigurationError, match=r"ledger\.key"):
         load_signer(production=False, environ={})
     assert not stolen.exists()
+
+
+def test_a_new_key_file_never_replaces_one_written_meanwhile(tmp_path: Path) -> None:
+    from domain.private_files import write_new
+
+    key = tmp_path / "var" / "master.key"
+    write_new(key, b"the first process's key\n")
+    with pytest.raises(FileExistsError):
+        write_new(key, b"a second process's key\n")
+    assert key.read_bytes() == b"the first process's key\n"
+    assert sorted(p.name for p in key.parent.iterdir()) == ["master.key"]  # no temporaries
