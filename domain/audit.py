@@ -8,6 +8,7 @@ other event. A record names what was read, never what it said.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.access import ResourceKind
+from domain.errors import InvalidValueError
+
+MAX_PURPOSE = 500
+_NOT_TEXT = {"Zl", "Zp"}  # line and paragraph separators; control and format are "C*"
 
 
 class AuditRecord(Aggregate):
@@ -45,6 +50,24 @@ class ContentAccessed(AuditRecord.Recorded):
     space: str
     purpose: str
     rule: str
+
+
+def require_purpose(purpose: str) -> str:
+    """The purpose of a read, stripped: printable text of 1 to MAX_PURPOSE characters.
+
+    It is stored in the access record and shown to auditors and to the protagonist whose
+    file was read: a NUL, a newline or an escape sequence there could forge or hide lines.
+    """
+    text = purpose.strip() if isinstance(purpose, str) else ""
+    if not text:
+        raise InvalidValueError("purpose must not be empty")
+    if len(text) > MAX_PURPOSE:
+        raise InvalidValueError(f"purpose must be at most {MAX_PURPOSE} characters")
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category[0] == "C" or category in _NOT_TEXT:
+            raise InvalidValueError(f"purpose must be printable text (found U+{ord(ch):04X})")
+    return text
 
 
 class AccessDenied(AuditRecord.Recorded):

@@ -16,13 +16,13 @@ from uuid import UUID
 from domain import errors
 from domain.access import Decision, Parties, Resource, ResourceKind, decide
 from domain.application import Receipt, json_safe
-from domain.audit import AccessDenied, AuditRecord, ContentAccessed
+from domain.audit import AccessDenied, AuditRecord, ContentAccessed, require_purpose
 from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
 from domain.sponsor import sponsor_items
-from domain.values import Actor, Space, require_text
+from domain.values import Actor, Space
 
 SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
@@ -359,7 +359,7 @@ class Trustpath(Commands):
 
         `engagement`, when the caller has just loaded it (to name the field), saves a load.
         """
-        purpose = require_text(purpose, "purpose")
+        purpose = require_purpose(purpose)
         engagement = engagement or self.engagement(eid)
         try:
             protagonist_id, version = engagement.content_index[field]

@@ -15,6 +15,7 @@ one demo token per role.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from typing import Any
 
@@ -24,7 +25,7 @@ from rich.table import Table
 
 from api.limits import ServerLimits
 from api.principals import ROLES, PrincipalStore
-from domain.config import Settings, build_app
+from domain.config import ConfigurationError, Settings, build_app, store_env
 from ops.terminal import console, err_console, fails_cleanly
 
 GIL_SWITCH_SECONDS = 0.0005
@@ -98,6 +99,7 @@ def serve(
     bind: str, workers: int, threads: int, projections: str, demo: bool, access_log: bool
 ) -> None:
     """Serve the HTTP API on gunicorn (docs at /docs, contract at /openapi.json)."""
+    require_free(bind)
     settings = Settings.from_environ()
     in_process = projections == "in-process" or (
         projections == "auto" and settings.database_url.startswith("sqlite")
@@ -115,6 +117,24 @@ def serve(
         "timeout": 60,
     }
     Server(options, in_process).run()
+
+
+def require_free(bind: str) -> None:
+    """Refuse an address we cannot listen on, in one line: gunicorn would retry a taken one
+    five times and log twelve lines."""
+    if bind.startswith(("unix:", "fd://")):
+        return
+    host, _, port = bind.rpartition(":")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            probe.bind(address)
+    except (OSError, ValueError) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigurationError(f"cannot listen on {bind}: {why}") from None
 
 
 def _build_read_side(settings: Settings) -> None:
@@ -164,6 +184,14 @@ def _demo(settings: Settings) -> None:
     click.echo(f"export EID={run.engagement_id}")
 
 
+def principal_store() -> PrincipalStore:
+    """The configured principals table; on a fresh SQLite store, its file made first (0600,
+    its directory created), as every other command does through `store_env`."""
+    url = Settings.from_environ().database_url
+    store_env(url)
+    return PrincipalStore.for_url(url)
+
+
 @click.group()
 def principals() -> None:
     """Who may call the API: add (prints the token once), list, revoke."""
@@ -181,7 +209,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
     subjects = [s for s in (protagonist_id, coach_id, sponsor_id) if s]
     if len(subjects) > 1:
         raise click.UsageError("give at most one of --protagonist, --coach, --sponsor")
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         principal, token = store.add(role, name, subjects[0] if subjects else "")
     finally:
@@ -194,7 +222,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
 @fails_cleanly
 def list_principals() -> None:
     """List principals (never their tokens)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         found = store.list()
     finally:
@@ -214,7 +242,7 @@ def list_principals() -> None:
 @fails_cleanly
 def revoke(principal_id: str) -> None:
     """Revoke a principal: its token stops working (running servers: within 5 s)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         done = store.revoke(principal_id)
     finally:

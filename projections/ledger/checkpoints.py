@@ -3,9 +3,10 @@
     signed message = b"trustpath-ledger-checkpoint/v1\\n" + f"{size}\\n{root hex}\\n{signed_at}\\n"
 
 The key comes from TRUSTPATH_LEDGER_KEY_FILE (a PEM PKCS#8 Ed25519 private key). The
-embedded default generates one at ./var/ledger.key and says so; a production configuration
-without a key file refuses to start. Checkpoints export as JSON lines, one per checkpoint,
-hashes and signature in lowercase hex: the file an auditor keeps elsewhere.
+embedded default generates one at ./var/ledger.key (0600, never over an existing file) and
+says so; a production configuration without a key file refuses to start. Checkpoints export
+as JSON lines, one per checkpoint, hashes and signature in lowercase hex: the file an
+auditor keeps elsewhere.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.config import ConfigurationError
+from domain.private_files import directory, replace, write_new
 
 DEFAULT_KEY_FILE = "var/ledger.key"
 KEY_ENV = "TRUSTPATH_LEDGER_KEY_FILE"
@@ -110,7 +112,10 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(text.encode())
+    try:
+        key = serialization.load_pem_public_key(text.encode())
+    except (ValueError, UnsupportedAlgorithm):
+        raise LedgerKeyError("the public key is not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise LedgerKeyError("the public key is not an Ed25519 key")
     return key
@@ -141,9 +146,10 @@ def load_signer(
             "(a production configuration never generates one)"
         )
     signer = Signer.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_bytes(signer.private_pem())
+    try:
+        write_new(path, signer.private_pem())
+    except FileExistsError:  # another process generated it first: theirs is the key
+        return _read_signer(path)
     if say is not None:
         say(f"generated a new ledger signing key at {path} (embedded default; keep it safe)")
     return signer
@@ -151,23 +157,35 @@ def load_signer(
 
 def _read_signer(path: Path) -> Signer:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except ValueError as error:
-        raise LedgerKeyError(f"{path}: not a PEM private key ({error})") from None
+        pem = path.read_bytes()
+    except OSError as error:  # e.g. a dangling link: never followed to write, nor read
+        raise LedgerKeyError(f"{path}: {error.strerror or error}") from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # cryptography's own message runs to three lines and a URL: the rule is enough
+        raise LedgerKeyError(f"{path}: not an unencrypted PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise LedgerKeyError(f"{path}: not an Ed25519 private key")
     return Signer(key)
 
 
 def write_jsonl(checkpoints: Iterable[Checkpoint], path: Path) -> int:
+    """Write the checkpoints to `path` as a new 0600 file (a link there is replaced)."""
     lines = [json.dumps(c.as_json(), sort_keys=True) for c in checkpoints]
-    path.write_text("".join(line + "\n" for line in lines))
+    with directory(path.parent, create=False) as dir_fd:
+        replace(dir_fd, path.name, "".join(line + "\n" for line in lines).encode())
     return len(lines)
 
 
 def read_jsonl(path: Path) -> list[Checkpoint]:
-    return [
-        Checkpoint.from_json(json.loads(line))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    """The checkpoints of an exported file; ValueError naming the first line that is not one."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(Checkpoint.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path}: line {number} is not a checkpoint") from None
+    return found
