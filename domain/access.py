@@ -12,6 +12,7 @@ before any confidential content is decrypted, and the auditors' reports quote it
     access log             own    no         no           no       no       yes      no      no
     ledger                 no     no         no           no       no       yes      no      no
     aggregates (reports)   no     no         no           no       no       no       yes     no
+    principals             no     no         no           no       no       no       no      yes
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ResourceKind(StrEnum):
     ACCESS_LOG = "access_log"
     LEDGER = "ledger"
     AGGREGATES = "aggregates"
+    PRINCIPALS = "principals"
 
 
 @dataclass(frozen=True)
@@ -93,4 +95,5 @@ _MATRIX: dict[ResourceKind, set[str]] = {
     ResourceKind.ACCESS_LOG: {"self", "auditor"},
     ResourceKind.LEDGER: {"auditor"},
     ResourceKind.AGGREGATES: {"report_reader"},
+    ResourceKind.PRINCIPALS: {"admin"},
 }
