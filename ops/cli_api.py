@@ -200,7 +200,7 @@ def list_principals() -> None:
 @click.argument("principal_id")
 @fails_cleanly
 def revoke(principal_id: str) -> None:
-    """Revoke a principal: its token stops working (running servers: within 5 s)."""
+    """Revoke a principal: its token stops working (running servers: from its next request)."""
     store = PrincipalStore.for_url(Settings.from_environ().database_url)
     try:
         done = store.revoke(principal_id)
