@@ -45,6 +45,7 @@ class Server:
     database_url: str
     demo: DemoRun
     tokens: dict[str, str] = field(default_factory=dict)
+    ledger_key_file: Path | None = None
 
     def call(
         self,
@@ -158,7 +159,7 @@ def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     try:
         wait_ready(process, port, log)
-        yield Server(port, url, demo, tokens)
+        yield Server(port, url, demo, tokens, ledger_key)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
