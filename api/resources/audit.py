@@ -91,8 +91,8 @@ def own_access_log(eid: UUID, pid: str, limit: int, cursor: int | None = None) -
     """Who read P's file: when, in which role, with what purpose, under which rule (and who
     was refused). P sees their own; an auditor sees anyone's, with proofs."""
     engagement = trustpath().engagement(eid)
+    require(eid, ResourceKind.ACCESS_LOG, pid, engagement)  # first: a 404 would tell outsiders
     engagement.protagonist(pid)
-    require(eid, ResourceKind.ACCESS_LOG, pid, engagement)
     proofs = decision(eid, ResourceKind.LEDGER, engagement=engagement).allowed
     where = Where(engagement_id=str(eid), protagonist_id=pid, kinds=READS_AND_REFUSALS)
     return {"protagonist_id": pid, **_page(where, cursor, limit, proofs=proofs)}

@@ -52,6 +52,7 @@ KINDS = {
     get_topic(DisclosureMade): "disclosure",
 }
 EVERY_ENGAGEMENT = str(PRACTICE_WIDE)
+CHUNK = 500
 
 
 def _transcoder() -> JSONTranscoder:
@@ -183,8 +184,9 @@ def attach_proofs(url: str, store: LedgerStore, found: list[Json]) -> Checkpoint
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:
     from projections.ledger.source import events_at
 
-    if not ids:
-        return {}
+    rows = {}
+    for start in range(0, len(ids), CHUNK):  # a bounded IN list (SQLite caps parameters)
+        rows.update(events_at(url, ids[start : start + CHUNK]))
     return {
         nid: {
             "notification_id": nid,
@@ -193,7 +195,7 @@ def _stored(url: str, ids: list[int]) -> dict[int, Json]:
             "topic": topic,
             "state": base64.b64encode(state).decode(),
         }
-        for nid, (_n, oid, version, topic, state) in events_at(url, ids).items()
+        for nid, (_n, oid, version, topic, state) in rows.items()
     }
 
 

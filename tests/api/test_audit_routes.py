@@ -235,14 +235,15 @@ def test_own_access_log_shows_who_read_the_protagonists_file_and_nothing_else(
     assert all(e["proof"] is not None for e in as_audited)
 
 
-def test_own_access_log_of_someone_not_in_the_engagement_is_404(
+def test_own_access_log_of_someone_not_in_the_engagement_is_404_only_for_the_auditor(
     world: World, client: FlaskClient
 ) -> None:
-    po = world.other.protagonists["cfo"]
-    r = client.get(
-        f"/engagements/{world.eid}/protagonists/{po}/access-log", headers=world.headers("auditor")
-    )
-    assert r.status_code == 404
+    path = f"/engagements/{world.eid}/protagonists/{world.other.protagonists['cfo']}/access-log"
+    statuses = [
+        client.get(path, headers=world.headers(who)).status_code
+        for who in ("auditor", "protagonist_other", "cfo", "coach_a")
+    ]
+    assert statuses == [404, 403, 403, 403]  # nobody else learns who is enrolled where
 
 
 def test_a_practice_wide_disclosure_is_in_every_engagements_report(
