@@ -5,17 +5,21 @@ cursors and filters are validated; a protagonist sees only who read their own fi
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from domain.audit import AuditRecord, DisclosureMade
 from domain.ciphers import MasterKey
+from ops.cli import main
 from projections.export import PRACTICE_WIDE
 from projections.ledger.audit_log import check_entry
 from projections.ledger.checkpoints import Checkpoint, Signer, verify_checkpoint
@@ -272,3 +276,25 @@ def test_an_unknown_engagement_has_no_report(world: World, client: FlaskClient) 
         f"/audit/engagements/{UUID(int=7)}/confidentiality", headers=world.headers("auditor")
     )
     assert r.status_code == 404
+
+
+def test_audit_check_verifies_a_served_page_offline_and_fails_a_tampered_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with world_on(sqlite_url, MasterKey.generate()) as world:
+        client = world.flask.test_client()
+        read_notes(world, client, "coach_a", "coach_b")
+        sign(world, SIGNER)
+        path = f"/audit/engagements/{world.eid}/confidentiality"
+        (tmp_path / "ledger.pub").write_text(SIGNER.public_pem())
+        (tmp_path / "page.json").write_text(json.dumps(pages(client, world, "auditor", path)[0]))
+        tamper_purpose(world, items(client, world, "auditor", path)[0]["notification_id"])
+        (tmp_path / "after.json").write_text(json.dumps(pages(client, world, "auditor", path)[0]))
+    check = ["audit", "check", "--public-key", str(tmp_path / "ledger.pub")]
+    runner = CliRunner()
+    good = runner.invoke(main, [*check, str(tmp_path / "page.json")])
+    assert good.exit_code == 0, good.output
+    assert "2 entries verified" in good.output
+    bad = runner.invoke(main, [*check, str(tmp_path / "after.json")])
+    assert bad.exit_code == 1
+    assert "the stored event is not the leaf" in bad.output
