@@ -298,3 +298,25 @@ def test_audit_check_verifies_a_served_page_offline_and_fails_a_tampered_one(
     bad = runner.invoke(main, [*check, str(tmp_path / "after.json")])
     assert bad.exit_code == 1
     assert "the stored event is not the leaf" in bad.output
+
+
+def test_an_erasure_is_in_the_report_and_verifies_like_any_entry(any_world: World) -> None:
+    world, client = any_world, any_world.flask.test_client()
+    read_notes(world, client, "coach_a")
+    erasure = f"/engagements/{world.eid}/protagonists/{cfo(world)}/erasure"
+    erased = client.post(
+        erasure,
+        json={"occurred_at": datetime.now(UTC).isoformat(), "request_reference": "GDPR-17"},
+        headers=world.headers("admin"),
+    )
+    assert erased.status_code == 201
+    sign(world, SIGNER)
+    page = pages(client, world, "auditor", f"/audit/engagements/{world.eid}/confidentiality")[0]
+    checkpoint = Checkpoint.from_json(page["checkpoint"])
+    assert [e["kind"] for e in page["items"]] == ["access", "erasure"]
+    assert page["items"][1]["request_reference"] == "GDPR-17"
+    assert all(check_entry(e, checkpoint, SIGNER.public_key) == [] for e in page["items"])
+    own = items(
+        client, world, "cfo", f"/engagements/{world.eid}/protagonists/{cfo(world)}/access-log"
+    )
+    assert [e["principal_id"] for e in own] == ["coach-amelie"]
