@@ -40,9 +40,10 @@ from domain.parties import ErasureExecuted
 from projections.export import PRACTICE_WIDE
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.leaves import hash_event
-from projections.ledger.proofs import check_bundle, prove_inclusion
+from projections.ledger.merkle import NodeSource, inclusion_path, needed_nodes, root
+from projections.ledger.proofs import check_bundle
 from projections.ledger.source import Row, stored_events
-from projections.ledger.store import LedgerStore
+from projections.ledger.store import DictSource, LedgerStore, fetch_node_map
 
 Json = dict[str, Any]
 KINDS = {
@@ -168,17 +169,40 @@ def attach_proofs(url: str, store: LedgerStore, found: list[Json]) -> Checkpoint
     latest = store.latest_checkpoint()
     index = store.leaves_by_notification([e["notification_id"] for e in found])
     stored = _stored(url, [e["notification_id"] for e in found])
+    proofs = _proofs(store, index, latest.tree_size) if latest is not None else {}
     for e in found:
-        leaf = index.get(e["notification_id"])
-        covered = latest is not None and leaf is not None and leaf < latest.tree_size
         e["event"] = stored.get(e["notification_id"])
-        e["proof"] = (
-            _bare(prove_inclusion(store, index=leaf, tree_size=latest.tree_size))
-            if covered and latest is not None
-            else None
-        )
-        e["pending"] = not covered
+        e["proof"] = proofs.get(e["notification_id"])
+        e["pending"] = e["proof"] is None
     return latest
+
+
+def _proofs(store: LedgerStore, leaves: dict[int, int], size: int) -> dict[int, Json]:
+    """Inclusion proofs (as `proofs.prove_inclusion` spells them) of the leaves a tree of
+    `size` holds, from one fetch of every node they need: a page's proofs cost one query."""
+    wanted = {nid: i for nid, i in leaves.items() if i < size}
+
+    def every_proof(source: NodeSource) -> list[object]:
+        paths = [inclusion_path(source, i, size) for i in wanted.values()]
+        return [root(source, size), paths, [source.node(0, i) for i in wanted.values()]]
+
+    if not wanted:
+        return {}
+    with store.engine.connect() as conn:
+        nodes = fetch_node_map(conn, store.tables(conn), needed_nodes(every_proof))
+    source = DictSource(nodes)
+    root_hash = root(source, size).hex()
+    return {
+        nid: {
+            "leaf_index": i,
+            "tree_size": size,
+            "leaf_hash": source.node(0, i).hex(),
+            "audit_path": [h.hex() for h in inclusion_path(source, i, size)],
+            "root_hash": root_hash,
+            "notification_id": nid,
+        }
+        for nid, i in wanted.items()
+    }
 
 
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:
@@ -197,11 +221,6 @@ def _stored(url: str, ids: list[int]) -> dict[int, Json]:
         }
         for nid, (_n, oid, version, topic, state) in rows.items()
     }
-
-
-def _bare(proof: Json) -> Json:
-    proof.pop("checkpoint", None)
-    return proof
 
 
 def check_entry(entry: Json, checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> list[str]:

@@ -23,6 +23,7 @@ from ops.cli import main
 from projections.export import PRACTICE_WIDE
 from projections.ledger.audit_log import check_entry
 from projections.ledger.checkpoints import Checkpoint, Signer, verify_checkpoint
+from projections.ledger.proofs import prove_inclusion
 from projections.ledger.reports import confidentiality_report
 from projections.ledger.store import LedgerStore
 from tests.api.audit_world import PURPOSE, pages, read_notes, sign, world_on
@@ -320,3 +321,14 @@ def test_an_erasure_is_in_the_report_and_verifies_like_any_entry(any_world: Worl
         client, world, "cfo", f"/engagements/{world.eid}/protagonists/{cfo(world)}/access-log"
     )
     assert [e["principal_id"] for e in own] == ["coach-amelie"]
+
+
+def test_served_proofs_are_the_ledgers_own_inclusion_proofs(
+    world: World, client: FlaskClient
+) -> None:
+    read_notes(world, client, "coach_a", "coach_b", "cfo", "coo")
+    signed = sign(world, SIGNER)
+    store = LedgerStore(world.flask.extensions["trustpath.read_side"].engine)
+    for entry in items(client, world, "auditor", "/audit/access-log?limit=3"):
+        own = prove_inclusion(store, index=entry["proof"]["leaf_index"], tree_size=signed.tree_size)
+        assert entry["proof"] == own
