@@ -4,6 +4,7 @@
     GET /audit/engagements/{eid}/confidentiality    auditor   verdict + entries (cursor)
     GET /audit/protagonists/{pid}/reads             auditor   who read P's file, who was refused
     GET /audit/access-log?since&until&principal&engagement&kind     auditor   the whole practice
+    (the auditor's routes take ?tree_size=N: proofs against that signed checkpoint)
     GET /engagements/{eid}/protagonists/{pid}/access-log     P (own), auditor
 
 Who may see it is `domain.access.decide`, as everywhere: the ledger (`ResourceKind.LEDGER`)
@@ -29,9 +30,16 @@ from api.context import actor, decision, require, trustpath
 from api.pages import PageQuery
 from api.principals import database_url_of
 from api.problems import Problem
-from api.resources.audit_schemas import AccessLogQuery, ConfidentialityOut, EntryPageOut, WhoReadOut
+from api.resources.audit_schemas import (
+    AccessLogQuery,
+    ConfidentialityOut,
+    EntryPageOut,
+    ProvedPageQuery,
+    WhoReadOut,
+)
 from domain.access import Parties, Resource, ResourceKind, decide
-from projections.ledger.audit_log import Where, page
+from projections.ledger.audit_log import Where, page, signed_checkpoint
+from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.reports import READS_AND_REFUSALS, summary
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
 
@@ -40,24 +48,26 @@ own = Blueprint("access-log", "access-log", url_prefix="/engagements", descripti
 
 
 @blp.route("/engagements/<uuid:eid>/confidentiality", methods=["GET"])
-@blp.arguments(PageQuery(), location="query", as_kwargs=True)
+@blp.arguments(ProvedPageQuery(), location="query", as_kwargs=True)
 @blp.response(200, ConfidentialityOut)
-def confidentiality(eid: UUID, limit: int, cursor: int | None = None) -> Any:
+def confidentiality(
+    eid: UUID, limit: int, cursor: int | None = None, tree_size: int | None = None
+) -> Any:
     """An engagement's confidentiality report: accesses, refusals, erasures, disclosures,
     reads outside the matrix; `summary` covers every entry, `items` one page of them."""
     _require_ledger(Resource(ResourceKind.LEDGER), trustpath().parties(trustpath().engagement(eid)))
-    body = _page(Where(engagement_id=str(eid)), cursor, limit, proofs=True)
+    body = _page(Where(engagement_id=str(eid)), cursor, limit, proofs=True, tree_size=tree_size)
     return {"engagement_id": str(eid), "summary": summary(_url(), eid), **body}
 
 
 @blp.route("/protagonists/<string:pid>/reads", methods=["GET"])
-@blp.arguments(PageQuery(), location="query", as_kwargs=True)
+@blp.arguments(ProvedPageQuery(), location="query", as_kwargs=True)
 @blp.response(200, WhoReadOut)
-def who_read(pid: str, limit: int, cursor: int | None = None) -> Any:
+def who_read(pid: str, limit: int, cursor: int | None = None, tree_size: int | None = None) -> Any:
     """Who read protagonist P's individual content, and who was refused, with proofs."""
     _require_ledger(Resource(ResourceKind.LEDGER))
     where = Where(protagonist_id=_id(pid), kinds=READS_AND_REFUSALS)
-    return {"protagonist_id": pid, **_page(where, cursor, limit, proofs=True)}
+    return {"protagonist_id": pid, **_page(where, cursor, limit, True, tree_size)}
 
 
 @blp.route("/access-log", methods=["GET"])
@@ -71,6 +81,7 @@ def access_log(
     principal: str | None = None,
     engagement: UUID | None = None,
     kind: str | None = None,
+    tree_size: int | None = None,
 ) -> Any:
     """Every access, refusal, erasure and disclosure of the practice, oldest first."""
     _require_ledger(Resource(ResourceKind.LEDGER))
@@ -81,7 +92,7 @@ def access_log(
         until=until,
         kinds=frozenset({kind}) if kind else None,
     )
-    return _page(where, cursor, limit, proofs=True)
+    return _page(where, cursor, limit, proofs=True, tree_size=tree_size)
 
 
 @own.route("/<uuid:eid>/protagonists/<string:pid>/access-log", methods=["GET"])
@@ -109,11 +120,14 @@ def _require_ledger(resource: Resource, parties: Parties | None = None) -> None:
         )
 
 
-def _page(where: Where, cursor: int | None, limit: int, proofs: bool) -> dict[str, Any]:
+def _page(
+    where: Where, cursor: int | None, limit: int, proofs: bool, tree_size: int | None = None
+) -> dict[str, Any]:
     after = _after(cursor)
     store = LedgerStore(read_models.read_side().engine) if proofs else None
     try:
-        found = page(_url(), store, where, after, limit)
+        against = _signed(store, tree_size) if store is not None and tree_size else None
+        found = page(_url(), store, where, after, limit, against)
     except LedgerNotReadyError as error:
         raise Problem(
             503, "Service Unavailable", str(error), headers={"Retry-After": "5"}
@@ -125,6 +139,18 @@ def _page(where: Where, cursor: int | None, limit: int, proofs: bool) -> dict[st
     if proofs:
         body["checkpoint"] = None if found.checkpoint is None else found.checkpoint.as_json()
     return body
+
+
+def _signed(store: LedgerStore, tree_size: int) -> Checkpoint:
+    found = signed_checkpoint(store, tree_size)
+    if found is None:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"no checkpoint was signed of {tree_size} events",
+            errors={"query": {"tree_size": ["no checkpoint signed of that size"]}},
+        )
+    return found
 
 
 def _after(cursor: int | None) -> int:

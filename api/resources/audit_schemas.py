@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.pages import PageQuery
+from api.pages import MAX_POSITION, PageQuery
 from projections.ledger.audit_log import KINDS
 
 ENTRY_KINDS = sorted(set(KINDS.values()))
@@ -94,7 +94,17 @@ class WhoReadOut(EntryPageOut):
     protagonist_id = fields.String(required=True)
 
 
-class AccessLogQuery(PageQuery):
+class ProvedPageQuery(PageQuery):
+    tree_size = fields.Integer(
+        validate=validate.Range(1, MAX_POSITION),
+        metadata={
+            "description": "prove against the checkpoint signed of this size "
+            "(default: the latest), e.g. the first page's, to walk every page against one"
+        },
+    )
+
+
+class AccessLogQuery(ProvedPageQuery):
     since = fields.AwareDateTime(metadata={"description": "from this time (inclusive)"})
     until = fields.AwareDateTime(metadata={"description": "before this time"})
     principal = fields.String(validate=validate.Length(1, 200))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from eventsourcing.utils import get_topic
@@ -148,9 +149,16 @@ class Page:
     """What the entries' proofs are against (None without proofs or before any)."""
 
 
-def page(url: str, store: LedgerStore | None, where: Where, after: int, limit: int) -> Page:
+def page(
+    url: str,
+    store: LedgerStore | None,
+    where: Where,
+    after: int,
+    limit: int,
+    against: Checkpoint | None = None,
+) -> Page:
     """Up to `limit` entries after notification id `after`, with their proofs when a ledger
-    store is given."""
+    store is given (against the latest checkpoint, or `against`)."""
     found: list[Json] = []
     more = False
     with closing(entries(url, where, after)) as matching:
@@ -159,14 +167,16 @@ def page(url: str, store: LedgerStore | None, where: Where, after: int, limit: i
                 more = True
                 break
             found.append(entry)
-    checkpoint = attach_proofs(url, store, found) if store is not None else None
+    checkpoint = attach_proofs(url, store, found, against) if store is not None else None
     return Page(found, found[-1]["notification_id"] if more else None, checkpoint)
 
 
-def attach_proofs(url: str, store: LedgerStore, found: list[Json]) -> Checkpoint | None:
-    """Give each entry its stored event and inclusion proof against the latest checkpoint
-    (`proof: None, pending: True` when none covers it yet); that checkpoint."""
-    latest = store.latest_checkpoint()
+def attach_proofs(
+    url: str, store: LedgerStore, found: list[Json], against: Checkpoint | None = None
+) -> Checkpoint | None:
+    """Give each entry its stored event and inclusion proof against the latest checkpoint,
+    or `against` (`proof: None, pending: True` when it does not cover it); that checkpoint."""
+    latest = against or store.latest_checkpoint()
     index = store.leaves_by_notification([e["notification_id"] for e in found])
     stored = _stored(url, [e["notification_id"] for e in found])
     proofs = _proofs(store, index, latest.tree_size) if latest is not None else {}
@@ -203,6 +213,28 @@ def _proofs(store: LedgerStore, leaves: dict[int, int], size: int) -> dict[int, 
         }
         for nid, i in wanted.items()
     }
+
+
+def signed_checkpoint(store: LedgerStore, tree_size: int) -> Checkpoint | None:
+    """The latest checkpoint signed of a tree of exactly `tree_size` leaves, if any."""
+    with store.engine.connect() as conn:
+        table = store.tables(conn).checkpoints
+        row = conn.execute(
+            sa.select(table)
+            .where(table.c.tree_size == tree_size)
+            .order_by(table.c.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return Checkpoint(
+        int(m["tree_size"]),
+        bytes(m["root_hash"]),
+        str(m["signed_at"]),
+        str(m["key_id"]),
+        bytes(m["signature"]),
+    )
 
 
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:

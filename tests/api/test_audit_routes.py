@@ -332,3 +332,24 @@ def test_served_proofs_are_the_ledgers_own_inclusion_proofs(
     for entry in items(client, world, "auditor", "/audit/access-log?limit=3"):
         own = prove_inclusion(store, index=entry["proof"]["leaf_index"], tree_size=signed.tree_size)
         assert entry["proof"] == own
+
+
+def test_every_page_can_be_proved_against_the_first_pages_checkpoint(any_world: World) -> None:
+    world, client = any_world, any_world.flask.test_client()
+    read_notes(world, client, "coach_a", "coach_b")
+    first = sign(world, SIGNER)
+    read_notes(world, client, "cfo")
+    later = sign(world, SIGNER)
+    path = f"/audit/protagonists/{cfo(world)}/reads?limit=1&tree_size={first.tree_size}"
+    served = pages(client, world, "auditor", path)
+    assert {p["checkpoint"]["tree_size"] for p in served} == {first.tree_size}
+    entries = [e for p in served for e in p["items"]]
+    assert [e["pending"] for e in entries] == [False, False, True]  # the last came after it
+    assert all(check_entry(e, first, SIGNER.public_key) == [] for e in entries[:2])
+    latest = pages(client, world, "auditor", path.split("&tree_size")[0])
+    assert {p["checkpoint"]["tree_size"] for p in latest} == {later.tree_size}
+    unknown = client.get(
+        f"{path.split('&tree_size')[0]}&tree_size=99999", headers=world.headers("auditor")
+    )
+    assert unknown.status_code == 422
+    assert "tree_size" in str(unknown.json["errors"])
