@@ -32,7 +32,7 @@ from domain.errors import EngagementNotFoundError
 
 blp = Blueprint("principals", "principals", url_prefix="/principals", description=__doc__)
 SUBJECT_FIELD = {role: f"{role}_id" for role in SUBJECT_ROLES}
-ID = validate.And(validate.Length(1, 200), validate.Regexp(r".*\S", error="must not be blank"))
+ID = validate.And(validate.Length(1, 200), validate.Regexp(r"(?s).*\S", error="must not be blank"))
 
 
 class PrincipalIn(Schema):
