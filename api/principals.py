@@ -97,12 +97,14 @@ def database_url_of(env: Any) -> str:
 class PrincipalStore:
     """Add, list, revoke principals; authenticate a bearer token.
 
-    Authenticated principals are remembered for `cache_seconds` (per process), so a request
-    costs no query: a revocation made elsewhere (the CLI) takes effect within that time, one
-    made through this store at once.
+    By default every request reads its principal's row (one indexed lookup), so a revocation
+    takes effect at the next request in every worker and host, whether it was made over
+    HTTP or with the CLI. With `cache_seconds` > 0 an authenticated principal is remembered
+    that long per process instead: one query less per request, but a revocation made in
+    another process then takes up to that long.
     """
 
-    def __init__(self, engine: Engine, cache_seconds: float = 5.0) -> None:
+    def __init__(self, engine: Engine, cache_seconds: float = 0.0) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Principal]] = {}
@@ -110,7 +112,7 @@ class PrincipalStore:
         metadata.create_all(engine, checkfirst=True)
 
     @classmethod
-    def for_url(cls, database_url: str, cache_seconds: float = 5.0) -> PrincipalStore:
+    def for_url(cls, database_url: str, cache_seconds: float = 0.0) -> PrincipalStore:
         url = sqlalchemy_url(database_url)
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
@@ -137,6 +139,11 @@ class PrincipalStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(principals).order_by(principals.c.created_at)).all()
         return [_principal(row._mapping) for row in rows]
+
+    def find(self, principal_id: str) -> Principal | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(principals).where(principals.c.id == principal_id)).first()
+        return None if row is None else _principal(row._mapping)
 
     def revoke(self, principal_id: str) -> bool:
         with self._lock:

@@ -13,6 +13,7 @@ before any confidential content is decrypted, and the auditors' reports quote it
     access log             own    no         no           no       no       yes      no      no
     ledger                 no     no         no           no       no       yes      no      no
     aggregates (reports)   no     no         no           no       no       no       yes     no
+    principals             no     no         no           no       no       no       no      yes
 
 "Status" for a sponsor is limited to the items `Parties.sponsor_items` holds
 (`domain.sponsor`: by default active, phase, session dates and counts). The engagement
@@ -43,6 +44,7 @@ class ResourceKind(StrEnum):
     ACCESS_LOG = "access_log"
     LEDGER = "ledger"
     AGGREGATES = "aggregates"
+    PRINCIPALS = "principals"
 
 
 @dataclass(frozen=True)
@@ -119,4 +121,5 @@ _MATRIX: dict[ResourceKind, set[str]] = {
     ResourceKind.ACCESS_LOG: {"self", "auditor"},
     ResourceKind.LEDGER: {"auditor"},
     ResourceKind.AGGREGATES: {"report_reader"},
+    ResourceKind.PRINCIPALS: {"admin"},
 }

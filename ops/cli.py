@@ -59,3 +59,7 @@ from ops.cli_ledger import audit, ledger  # noqa: E402 - the audit ledger's comm
 
 main.add_command(ledger)
 main.add_command(audit)
+
+from ops.cli_audit_check import check as _check_report  # noqa: E402 - offline, needs no database
+
+audit.add_command(_check_report)

@@ -241,7 +241,7 @@ def list_principals() -> None:
 @click.argument("principal_id")
 @fails_cleanly
 def revoke(principal_id: str) -> None:
-    """Revoke a principal: its token stops working (running servers: within 5 s)."""
+    """Revoke a principal: its token stops working (running servers: from its next request)."""
     store = principal_store()
     try:
         done = store.revoke(principal_id)

@@ -8,6 +8,7 @@
     ledger verify-proof F        check a proof bundle offline
     audit confidentiality E      accesses, refusals, erasures of one engagement (no content)
     audit who-read P             who read protagonist P's file
+    audit check F                check a report or an HTTP page offline (ops/cli_audit_check.py)
 
 `verify`, `verify-proof` and the reports need the database (or a copy), the checkpoints
 and the public key: no master key, no ledger private key.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from api.resources import (
+    audit,
     commitments,
     engagements,
     health,
     individual,
     lifecycle,
     parties,
+    principals,
     relationship,
+    status,
     views,
 )
 
@@ -29,4 +32,8 @@ BLUEPRINTS = [
     commitments.commitments,
     lifecycle.lifecycle,
     lifecycle.follow_ups,
+    status.blp,
+    audit.own,
+    audit.blp,
+    principals.blp,
 ]

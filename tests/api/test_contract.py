@@ -68,6 +68,11 @@ def real_ids(world: World) -> dict[str, str]:
         "pid": world.demo.protagonists["cfo"],
         "sid": world.session_with_notes(),
         "cid": world.demo.commitments["confrontation"],
+        "principal_id": next(
+            p.id
+            for p in world.flask.extensions["trustpath.principals"].list()
+            if p.name == "report_reader"
+        ),
     }
 
 

@@ -46,6 +46,7 @@ class Server:
     demo: DemoRun
     tokens: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    ledger_key_file: Path | None = None
 
     def stop(self) -> None:
         """Stop the server as an operator would (SIGTERM), waiting for it to exit."""
@@ -116,10 +117,13 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        with contextlib.suppress(OSError), contextlib.closing(conn):
-            conn.request("GET", "/health/ready")
-            if conn.getresponse().status == 200:
-                return
+        try:  # closed on every path: an unclosed socket is a ResourceWarning, an error here
+            with contextlib.suppress(OSError):
+                conn.request("GET", "/health/ready")
+                if conn.getresponse().status == 200:
+                    return
+        finally:
+            conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
 
@@ -166,7 +170,7 @@ def running_server(
         )
     try:
         wait_ready(process, port, log)
-        yield Server(port, url, demo, tokens, process)
+        yield Server(port, url, demo, tokens, process, ledger_key)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
