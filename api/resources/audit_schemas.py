@@ -59,6 +59,11 @@ class AuditEntryOut(Schema):
     purpose = fields.String()
     rule = fields.String(metadata={"description": "the matrix rule that allowed it"})
     reason = fields.String()
+    count = fields.Integer(
+        metadata={"description": "refusals this record stands for (repeats within a minute)"}
+    )
+    client = fields.String(metadata={"description": "the address of a caller without a token"})
+    window = fields.String(metadata={"description": "the minute the refusals fell in (UTC)"})
     request_reference = fields.String()
     recipient = fields.String()
     basis = fields.String()

@@ -19,10 +19,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api import read_models
-from api.context import decision, require, trustpath
+from api.context import actor, decision, require, trustpath
 from api.problems import Problem
 from api.resources.views import MomentQuery
-from domain.access import ResourceKind
+from domain.access import ResourceKind, is_the_sponsor
+from domain.sponsor import DEFAULT_ITEMS, tell_sponsor
+from domain.state import is_active
 
 blp = Blueprint("status", "status", url_prefix="/engagements", description=__doc__)
 
@@ -41,10 +43,11 @@ class ProtagonistStatusOut(Schema):
 
 
 class StatusOut(Schema):
-    """Where the engagement stands (at the moment asked); a sponsor's default is the first
-    six fields."""
+    """Where the engagement stands (at the moment asked); a sponsor's default is
+    `engagement_id`, `active`, `phase` and the session counts (domain.sponsor)."""
 
     engagement_id = fields.String(required=True)
+    active = fields.Boolean()
     phase = fields.String(required=True)
     opened_at = fields.String()
     last_activity = fields.String()
@@ -93,6 +96,10 @@ def status(
         found = get_status(view, eid)
     if found is None:
         raise Problem(404, "Not Found", "the status projection does not know it yet; retry")
-    if not decision(eid, ResourceKind.SPONSOR_DETAIL, engagement=engagement).allowed:
-        found = {k: v for k, v in found.items() if k in read_models.SPONSOR_DEFAULT}
+    found["active"] = is_active(found["phase"])
+    parties = trustpath().parties(engagement)
+    if is_the_sponsor(actor(), parties):
+        return tell_sponsor(found, parties.sponsor_items)
+    if not decision(eid, ResourceKind.ENGAGEMENT_RECORD, engagement=engagement).allowed:
+        return tell_sponsor(found, DEFAULT_ITEMS)  # status, counts, dates: nothing contracted
     return found

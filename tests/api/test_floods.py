@@ -106,7 +106,7 @@ def test_refusal_budget_spent_by_one_principal_leaves_the_others_reading(
 def test_refusal_counts_reach_the_confidentiality_report_entries(
     world: World, client: FlaskClient
 ) -> None:
-    from projections.ledger.reports import audit_records
+    from projections.ledger.audit_log import audit_records
 
     world.flask.extensions["trustpath.anonymous_bucket"] = TokenBucket(10_000, 10_000)
     for _ in range(5):

@@ -46,7 +46,7 @@ def test_status_as_of_a_position_is_the_projection_replayed_up_to_it(any_world: 
     read_side = world.flask.extensions["trustpath.read_side"]
     with as_of(world.app, read_side.engine, world.eid, Moment(position=cut)) as replayed:
         expected = get_status(replayed, world.eid)
-    assert then == expected
+    assert then == {**expected, "active": True}
     assert then["position"] == cut
     assert then["individual_sessions"] < now["individual_sessions"]
 
@@ -74,9 +74,8 @@ def test_status_as_of_is_cut_to_the_default_for_a_sponsor_without_consent(
     seen = status(client, world, f"?as_of_position={positions(world)[30]}", who="sponsor")
     assert set(seen) == {
         "engagement_id",
+        "active",
         "phase",
-        "opened_at",
-        "last_activity",
         "individual_sessions",
         "relationship_sessions",
     }
