@@ -20,7 +20,7 @@ from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
-from domain.values import Actor, Space, require_text
+from domain.values import Actor, Space, check_texts, require_text
 
 SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
@@ -400,6 +400,7 @@ class Trustpath(Commands):
         item_id: str = "",
         **args: object,
     ) -> Receipt:
+        check_texts(args)
         seal = self.sealer(eid)
 
         def run(engagement: Engagement, cmd: object) -> object:
