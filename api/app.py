@@ -3,6 +3,7 @@
 create_app(app, config={...}, read_side=...)
   ├── problems   the one error mapping (problem+json)
   ├── auth       bearer tokens → one principal per request, rate limit, 415
+  ├── body       JSON nested too deep → 400
   ├── flask-smorest Api → /openapi.json (OpenAPI 3.1), Swagger UI at /docs (local assets)
   └── blueprints health, engagements, agreement, protagonists, consents, intentions,
                  erasure, individual-sessions, trust-assessments,
@@ -19,7 +20,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from api import auth, problems
+from api import auth, body, problems
 from api.principals import PrincipalStore, database_url_of
 from api.resources import BLUEPRINTS
 from domain.trustpath import Trustpath
@@ -84,5 +85,6 @@ def create_app(
         api.register_blueprint(blueprint)
     flask_app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"))
     auth.register(flask_app, store)
+    flask_app.before_request(body.check_json_depth)  # after authentication: 401 comes first
     problems.register(flask_app)
     return flask_app
