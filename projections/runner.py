@@ -28,7 +28,9 @@ then applies the page, then commits. A racing runner's CAS matches no row (after
 for the first to commit) and its transaction is rolled back: a duplicate page changes
 nothing. An exception while applying rolls back the position with the views; the runner
 raises `ProjectionFailedError` and the next catch-up retries the same page: a poison
-event is never skipped.
+event is never skipped. A failed page is then applied event by event, so the events
+before the poison one are applied and the failure names its position; the failure is
+recorded (projections/failures.py) for `projections status` and `/health/ready`.
 
     ReadSideError
     ├── ProjectionFailedError     applying a page failed; nothing of it was written
@@ -56,6 +58,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Connection, Engine
 
+from projections import failures
 from projections.parts import Part, select_part
 
 POSITIONS = "trustpath_projection_positions"
@@ -98,6 +101,13 @@ class ReadSideError(Exception):
 
 class ProjectionFailedError(ReadSideError):
     """Applying a page failed; the view and its position are as they were before it."""
+
+    def __init__(self, message: str, *, position: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.position = position
+        """The first position of what failed (the failing event's, once isolated)."""
+        self.reason = reason or message
+        """The cause's type and short message, without event data (projections.failures)."""
 
 
 class PositionConflictError(ReadSideError):
@@ -339,6 +349,8 @@ class Runner:
             except PositionConflictError:
                 pass  # another runner applied it; the next round re-reads positions
             except ProjectionFailedError as error:
+                if target.part is None and len(items) > 1:
+                    return self._isolate(target, at[target.position_key], items)
                 return error
             return None
 
@@ -347,11 +359,30 @@ class Runner:
         else:
             futures = [pool.submit(one, target, start) for target, start in work]
             outcomes = [future.result() for future in futures]
-        return [
+        failed = [
             (target, error)
             for (target, _), error in zip(work, outcomes, strict=True)
             if error is not None
         ]
+        for target, error in failed:
+            name, suffix = target.key
+            failures.record(self.engine, name, suffix, error.position, error.reason)
+        return failed
+
+    def _isolate(
+        self, target: Target, expected: int, items: Sequence[Item]
+    ) -> ProjectionFailedError | None:
+        """Apply a failed page event by event: those before the failing one are applied,
+        and the failure names that event's position."""
+        for item in items:
+            try:
+                self.apply(target, expected, [item])
+            except PositionConflictError:
+                return None  # another runner moved on; the next round re-reads positions
+            except ProjectionFailedError as error:
+                return error
+            expected = item.notification.id
+        return None  # the failure passed (a lost connection): every event is applied now
 
     def _decoded(self, notifications: Sequence[Notification]) -> list[Item]:
         to_event = self.app.mapper.to_domain_event
@@ -362,7 +393,9 @@ class Runner:
             except Exception as error:
                 raise ProjectionFailedError(
                     f"cannot decode event at position {n.id} ({n.topic}): "
-                    f"{type(error).__name__}; nothing applied"
+                    f"{type(error).__name__}; nothing applied",
+                    position=n.id,
+                    reason=failures.reason(error),
                 ) from error
         return items
 
@@ -395,7 +428,9 @@ class Runner:
             first = items[0].notification.id if items else expected
             raise ProjectionFailedError(
                 f"projection {name!r} failed on positions {first}..{last} "
-                f"({type(error).__name__}); nothing applied, will retry"
+                f"({type(error).__name__}); nothing applied, will retry",
+                position=first,
+                reason=failures.reason(error),
             ) from error
 
     def _compare_and_set(self, conn: Connection, target: Target, expected: int, new: int) -> None:
