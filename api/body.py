@@ -1,10 +1,11 @@
-"""Request bodies no parser downstream can take: JSON nested too deep.
+"""Request bodies no parser downstream can take: JSON nested too deep, numbers too long.
 
 Python's `json` recurses once per level of nesting, and so would the schemas and the
 domain after it: a body nested 5,000 levels deep made webargs raise RecursionError (a
 500). No command of this API nests deeper than a few levels, so a JSON body nested deeper
-than MAX_JSON_DEPTH is refused with 400 before any view sees it. Malformed JSON is left to
-webargs (400 as well), an empty body to the schemas (422).
+than MAX_JSON_DEPTH is refused with 400 before any view sees it. So is a body `json`
+cannot read at all: malformed, not UTF-8, or with an integer of over 4,300 digits (a
+ValueError webargs does not catch). An empty body is left to the schemas (422).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def check_json_depth() -> None:
         document = json.loads(request.get_data(cache=True))
     except RecursionError:
         raise too_deep() from None
-    except ValueError:
-        return
+    except ValueError:  # malformed, not UTF-8, or an integer of over 4,300 digits
+        raise Problem(400, "Bad Request", "the request body is not valid JSON") from None
     if depth_exceeds(document, MAX_JSON_DEPTH):
         raise too_deep()
 
