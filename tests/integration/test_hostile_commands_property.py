@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import TrustpathError
@@ -37,6 +37,8 @@ from tests.unit.sequences import (
 
 pytestmark = pytest.mark.integration
 
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
+"""No explain phase: on a failure it replays hundreds of whole engagements."""
 PROJECTIONS = {"status", "commitment_ledger", "timeline", "ledger"}
 HOSTILE_CHARACTERS = st.characters(
     categories=["Cc", "Cs", "Cn", "Co", "Cf", "Zl", "Zp", "Zs", "L", "M", "N", "P", "S"]
@@ -267,6 +269,7 @@ def sqlite_live(sqlite_app: Trustpath, sqlite_url: str) -> Iterator[ReadSide]:
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=PHASES,
 )
 @given(
     stage=st.sampled_from(STAGES),
@@ -299,6 +302,7 @@ def pg_live(pg_url: str, master_key: Any) -> Iterator[ReadSide]:
     max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=PHASES,
 )
 @given(
     stage=st.sampled_from(STAGES),
@@ -323,6 +327,7 @@ STORY = given(
     max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=PHASES,
 )
 @STORY
 def test_a_whole_engagement_told_in_hostile_text_is_applied_by_every_projection_on_sqlite(
@@ -339,6 +344,7 @@ def test_a_whole_engagement_told_in_hostile_text_is_applied_by_every_projection_
     max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=PHASES,
 )
 @STORY
 def test_a_whole_engagement_told_in_hostile_text_is_applied_by_every_projection_on_postgresql(
