@@ -22,10 +22,13 @@ MAX_JSON_DEPTH = 32
 
 def check_json_depth() -> None:
     """400 if the request's JSON body is nested deeper than MAX_JSON_DEPTH."""
-    if not request.is_json or not request.content_length:
+    if not request.is_json:
+        return
+    data = request.get_data(cache=True)  # also a chunked body, which has no Content-Length
+    if not data:
         return
     try:
-        document = json.loads(request.get_data(cache=True))
+        document = json.loads(data)
     except RecursionError:
         raise too_deep() from None
     except ValueError:  # malformed, not UTF-8, or an integer of over 4,300 digits
