@@ -106,10 +106,11 @@ def _print_failures(read_side: ReadSide) -> None:
     if not failing:
         return
     table = Table(title="failing projections (stuck until the cause is fixed)")
-    for column in ("projection", "suffix", "fails at position", "error", "since"):
+    for column in ("projection", "suffix", "fails at", "error", "since"):
         table.add_column(column)
     for f in failing:
-        table.add_row(f.name, f.suffix, str(f.position), f.error, f.failed_at.isoformat())
+        since = f.failed_at.isoformat(timespec="seconds")
+        table.add_row(f.name, f.suffix, str(f.position), f.error, since)
     console.print(table)
 
 
