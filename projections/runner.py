@@ -29,8 +29,9 @@ for the first to commit) and its transaction is rolled back: a duplicate page ch
 nothing. An exception while applying rolls back the position with the views; the runner
 raises `ProjectionFailedError` and the next catch-up retries the same page: a poison
 event is never skipped. A failed page is then applied event by event, so the events
-before the poison one are applied and the failure names its position; the failure is
-recorded (projections/failures.py) for `projections status` and `/health/ready`.
+before the poison one are applied and the failure names its position (a failure that
+passes on this second try is reported all the same); the failure is recorded
+(projections/failures.py) for `projections status` and `/health/ready`.
 
     ReadSideError
     ├── ProjectionFailedError     applying a page failed; nothing of it was written
@@ -350,7 +351,7 @@ class Runner:
                 pass  # another runner applied it; the next round re-reads positions
             except ProjectionFailedError as error:
                 if target.part is None and len(items) > 1:
-                    return self._isolate(target, at[target.position_key], items)
+                    return self._isolate(target, at[target.position_key], items) or error
                 return error
             return None
 
@@ -373,7 +374,8 @@ class Runner:
         self, target: Target, expected: int, items: Sequence[Item]
     ) -> ProjectionFailedError | None:
         """Apply a failed page event by event: those before the failing one are applied,
-        and the failure names that event's position."""
+        and the failure names that event's position. None if no event fails this time (a
+        passing failure, e.g. a lost connection): the page's first failure is reported."""
         for item in items:
             try:
                 self.apply(target, expected, [item])
@@ -382,7 +384,7 @@ class Runner:
             except ProjectionFailedError as error:
                 return error
             expected = item.notification.id
-        return None  # the failure passed (a lost connection): every event is applied now
+        return None
 
     def _decoded(self, notifications: Sequence[Notification]) -> list[Item]:
         to_event = self.app.mapper.to_domain_event
