@@ -28,9 +28,10 @@ then applies the page, then commits. A racing runner's CAS matches no row (after
 for the first to commit) and its transaction is rolled back: a duplicate page changes
 nothing. An exception while applying rolls back the position with the views; the runner
 raises `ProjectionFailedError` and the next catch-up retries the same page: a poison
-event is never skipped. A failed page is then applied event by event, so the events
-before the poison one are applied and the failure names its position (a failure that
-passes on this second try is reported all the same); the failure is recorded
+event is never skipped. For live projections a failed page is then applied event by
+event, so the events before the poison one are applied and the failure names its position
+(a failure that passes on this second try is reported all the same; a version being built
+keeps all-or-nothing pages and names the page's first position). Every failure is recorded
 (projections/failures.py) for `projections status` and `/health/ready`.
 
     ReadSideError
@@ -257,9 +258,18 @@ class Runner:
         self.page_size = page_size
 
     def catch_up(
-        self, targets: Sequence[Target], stop: int | None = None, progress: Progress | None = None
+        self,
+        targets: Sequence[Target],
+        stop: int | None = None,
+        progress: Progress | None = None,
+        *,
+        isolate: bool = False,
     ) -> int:
         """Apply every page after each target's position (up to `stop`); returns events read.
+
+        With `isolate` (live projections), a failed page is applied again event by event up
+        to the failing event, so that the failure names it (see the module docstring); a
+        version being built keeps all-or-nothing pages.
 
         While a full page is being applied, the next one is read and decoded by a helper
         thread (the database works meanwhile, so the two overlap); it is used only if every
@@ -290,7 +300,8 @@ class Runner:
                 if len(page.notifications) == self.page_size:
                     ahead = (page.end, pool.submit(self.fetch, page.end, stop, decode, part))
                 side_by_side = appliers if self._side_by_side(targets, page) else None
-                for target, failed in self._apply_page(targets, at, page, side_by_side):
+                applied = self._apply_page(targets, at, page, side_by_side, isolate)
+                for target, failed in applied:
                     failures.append(failed)
                     targets.remove(target)
                 read += len(page.notifications)
@@ -335,6 +346,7 @@ class Runner:
         at: dict[tuple[str, str, int], int],
         page: Page,
         pool: ThreadPoolExecutor | None = None,
+        isolate: bool = False,
     ) -> list[tuple[Target, ProjectionFailedError]]:
         """Apply the page to every target; a failing target is reported, the others go on."""
         ids = [n.id for n in page.notifications]
@@ -344,13 +356,14 @@ class Runner:
                 work.append((target, bisect.bisect_right(ids, at[target.position_key])))
 
         def one(target: Target, start: int) -> ProjectionFailedError | None:
+            items: list[Item] = []
             try:
                 items = page.items_for(target.projection)[start:] if start < len(ids) else []
                 self.apply(target, at[target.position_key], items, page.end)
             except PositionConflictError:
                 pass  # another runner applied it; the next round re-reads positions
             except ProjectionFailedError as error:
-                if target.part is None and len(items) > 1:
+                if isolate and target.part is None and len(items) > 1:
                     return self._isolate(target, at[target.position_key], items) or error
                 return error
             return None

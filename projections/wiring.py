@@ -128,7 +128,7 @@ class ReadSide:
         """Bring every live projection up to the end of the log (raises on failure)."""
         with self._lock:
             try:
-                read = self.runner.catch_up(self.live_targets())
+                read = self.runner.catch_up(self.live_targets(), isolate=True)
             except ReadSideError as error:
                 self.last_error = error
                 raise
