@@ -4,6 +4,7 @@ create_app(app, config={...}, read_side=...)
   ├── problems   the one error mapping (problem+json)
   ├── auth       bearer tokens → one principal per request, rate limits, 415
   ├── refusals   repeated refused reads coalesced into one record per minute
+  ├── body       JSON nested too deep → 400
   ├── flask-smorest Api → /openapi.json (OpenAPI 3.1), Swagger UI at /docs (local assets)
   └── blueprints health, engagements, agreement, protagonists, consents, intentions,
                  erasure, individual-sessions, trust-assessments,
@@ -20,7 +21,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from api import auth, problems
+from api import auth, body, problems
 from api.limits import ServerLimits
 from api.principals import PrincipalStore, database_url_of
 from api.refusals import RefusalWindows
@@ -96,5 +97,6 @@ def create_app(
     limits = limits or ServerLimits.make()
     auth.register(flask_app, store, limits)
     app.refusals = flask_app.extensions["trustpath.refusals"] = RefusalWindows(app, limits.windows)
+    flask_app.before_request(body.check_json_depth)  # after authentication: 401 comes first
     problems.register(flask_app)
     return flask_app

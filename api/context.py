@@ -10,6 +10,7 @@ gets 403 and learns nothing about it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -136,10 +137,27 @@ def idempotency_key() -> str:
     return key
 
 
+MAX_VERSION_DIGITS = 18
+"""An ETag is the engagement's version: at most 18 ASCII digits (fits a signed 64-bit int)."""
+VERSION_TAG = re.compile(rf'(?:W/)?"?([0-9]{{1,{MAX_VERSION_DIGITS}}})"?')
+
+
 def if_match() -> int | None:
-    """The version the client expects, from If-Match; None when absent or `*`."""
+    """The version the client expects, from If-Match; None when absent or `*`.
+
+    A tag that is no version this API gives out ("²", 5,000 digits, "abc") can never match:
+    412 at once, without reading it as a number (`str.isdigit` accepts "²").
+    """
     raw = request.headers.get("If-Match", "").strip()
     if not raw or raw == "*":
         return None
-    tag = raw.split(",")[0].strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() else -1
+    found = VERSION_TAG.fullmatch(raw.split(",")[0].strip())
+    if found is None:
+        raise Problem(
+            412,
+            "Precondition Failed",
+            "If-Match holds no version of this engagement: send back the ETag of "
+            'GET /engagements/{eid}, e.g. "7"',
+            type_="/problems/VersionMismatchError",
+        )
+    return int(found.group(1))

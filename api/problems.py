@@ -13,6 +13,7 @@
     body over MAX_CONTENT_LENGTH                  413     about:blank
     a body that is not JSON                       415     about:blank
     field errors, InvalidValueError               422     the error's class name, `errors`
+                                                          (keyed by the field when known)
     rate limit                                    429     about:blank
     the access record could not be written        503     AccessNotRecorded
     anything else                                 500     about:blank, no internals
@@ -85,7 +86,8 @@ def from_domain(error: errors.TrustpathError) -> Problem:
         return _typed(error, 412)
     if isinstance(error, errors.InvalidValueError):
         problem = _typed(error, 422)
-        problem.extra["errors"] = {"json": [str(error)]}
+        named = {error.field: [str(error)]} if error.field else [str(error)]
+        problem.extra["errors"] = {"json": named}
         return problem
     if isinstance(error, errors.NotFoundError):
         return _typed(error, 404)

@@ -25,9 +25,10 @@ from flask import current_app
 from api.context import trustpath
 from api.problems import Problem
 from domain.access import Parties, Resource, ResourceKind, decide, is_the_sponsor
+from domain.errors import InvalidValueError
 from domain.sponsor import sponsor_items, tell_sponsor
 from domain.state import is_active
-from domain.values import Actor
+from domain.values import Actor, check_text
 
 UNSHOWN_MILESTONE_FIELDS = {"note_length"}
 """Even the length of confidential notes stays out of responses."""
@@ -68,15 +69,46 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
+MAX_CURSOR_INT = 2**63 - 1
+"""Cursors hold positions and versions: they must fit a signed 64-bit SQL parameter."""
+
+
+def malformed_cursor() -> Problem:
+    return Problem(
+        422,
+        "Unprocessable Content",
+        "malformed cursor",
+        errors={"query": {"cursor": ["not a cursor this API gave out: follow next_cursor"]}},
+    )
+
+
 def decode_cursor(cursor: str | None) -> Any:
+    """What `encode_cursor` encoded: an int or text (or a flat list of them), else 422.
+
+    Decoded strictly, since it becomes an SQL parameter: ints within a signed 64-bit range
+    and not negative, texts that every store can carry (no NUL, no lone surrogate).
+    """
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeError):
-        raise Problem(
-            422, "Unprocessable Content", "malformed cursor", errors={"query": {"cursor": ["?"]}}
-        ) from None
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, UnicodeError, RecursionError):
+        raise malformed_cursor() from None
+    items = value if isinstance(value, list) else [value]
+    if not all(_plain(item) for item in items):
+        raise malformed_cursor()
+    return value
+
+
+def _plain(item: Any) -> bool:
+    if isinstance(item, bool):
+        return False
+    if isinstance(item, int):
+        return 0 <= item <= MAX_CURSOR_INT
+    try:
+        return isinstance(item, str) and check_text(item, "cursor") == item
+    except InvalidValueError:
+        return False
 
 
 STATUS_ONLY = {
@@ -126,7 +158,7 @@ def visible_engagements(
     if after is not None and not (
         isinstance(after, list) and len(after) == 2 and all(isinstance(x, str) for x in after)
     ):
-        raise Problem(422, "Unprocessable Content", "malformed cursor")
+        raise malformed_cursor()
     found: list[dict[str, Any]] = []
     rs = read_side()
     with rs.view(StatusProjection.name) as (conn, suffix):

@@ -16,7 +16,7 @@ from domain.application import CommandSide, Receipt, json_safe
 from domain.engagement import Engagement
 from domain.errors import AlreadyErasedError
 from domain.state import Command
-from domain.values import Actor, Policy
+from domain.values import Actor, Policy, check_texts
 
 
 class Commands(CommandSide):
@@ -44,6 +44,7 @@ class Commands(CommandSide):
             "sponsor": sponsor,
             "policy": json_safe(the_policy.as_dict()),
         }
+        check_texts(args)
         fingerprint = self.fingerprint("open_engagement", args, actor) if key else ""
         cmd = Command(actor, occurred_at, self.clock(), key, fingerprint)
         return self.open_command(
@@ -73,6 +74,7 @@ class Commands(CommandSide):
             method = getattr(engagement, cmd_name)
             return method(cmd, **args)
 
+        check_texts(args)
         fingerprint_args = {k: json_safe(v) for k, v in args.items()}
         return self.command(
             cmd_name, engagement_id, actor, occurred_at, key, fingerprint_args, run, item_id

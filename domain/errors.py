@@ -4,7 +4,9 @@ Each class's docstring is one line saying when it is raised; the API shows it as
 problem's title, and the class name is the problem's type.
 
     TrustpathError
-    ├── InvalidValueError            fix the input (422)
+    ├── InvalidValueError            fix the input (422, naming the field when known)
+    │   ├── MalformedTextError       control characters, lone surrogates, too long
+    │   ├── OccurredOutOfRangeError  outside the times trustpath records
     │   ├── OccurredInFutureError
     │   └── OccurredBeforeOpeningError
     ├── NotFoundError                check the identifier (404)
@@ -42,13 +44,35 @@ class TrustpathError(Exception):
 class InvalidValueError(TrustpathError, ValueError):
     """A value is malformed: unknown name, out of range, empty, or badly typed."""
 
+    default_field = ""
+
+    def __init__(self, message: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.field = field or self.default_field
+        """The command argument at fault ("" when the message names it)."""
+
+
+class MalformedTextError(InvalidValueError):
+    """A text holds characters that cannot be stored or shown (control characters other
+    than tab and line breaks, lone surrogates, noncharacters) or is too long."""
+
+
+class OccurredOutOfRangeError(InvalidValueError):
+    """`occurred_at` lies outside the times trustpath records (from 1970 to 9000, UTC)."""
+
+    default_field = "occurred_at"
+
 
 class OccurredInFutureError(InvalidValueError):
     """`occurred_at` is in the future."""
 
+    default_field = "occurred_at"
+
 
 class OccurredBeforeOpeningError(InvalidValueError):
     """`occurred_at` is before the engagement was opened."""
+
+    default_field = "occurred_at"
 
 
 # -- check the identifier ---------------------------------------------------------------

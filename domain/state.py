@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from domain import errors
-from domain.values import Actor, Phase, Policy, Role
+from domain.values import Actor, Phase, Policy, Role, check_occurred_at, check_text
 
 CLOCK_SKEW = timedelta(seconds=60)
 """How far in the future a client's `occurred_at` may be: clocks differ a little."""
@@ -44,6 +44,11 @@ class Command:
     now: datetime
     idempotency_key: str = ""
     fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        """Every command's time and key must be storable and foldable by every projection."""
+        check_occurred_at(self.occurred_at)
+        check_text(self.idempotency_key, "idempotency_key")
 
     def event_fields(self) -> dict[str, Any]:
         return {

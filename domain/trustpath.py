@@ -22,7 +22,7 @@ from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
 from domain.sponsor import sponsor_items
-from domain.values import Actor, Space
+from domain.values import Actor, Space, check_texts
 
 SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
@@ -437,6 +437,7 @@ class Trustpath(Commands):
         **args: object,
     ) -> Receipt:
         """A command whose `sealed_arg` is sealed under the key of its `protagonist_id`."""
+        check_texts(args)
         seal = self.sealer(eid)
 
         def run(engagement: Engagement, cmd: object) -> object:

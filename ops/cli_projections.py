@@ -89,7 +89,7 @@ def projections() -> None:
 @projections.command("status")
 @reads_cleanly
 def status_command() -> None:
-    """Each projection's position, and its lag in events and seconds."""
+    """Each projection's position, its lag in events and seconds, and any failing one."""
     with opened(in_process=False, build=False) as read_side:
         table = Table(title=f"projections (log at {read_side.max_position()})")
         for column in ("projection", "version", "suffix", "state", "position", "lag", "lag s"):
@@ -97,6 +97,21 @@ def status_command() -> None:
         for row in read_side.lag():
             table.add_row(*(str(v) for v in row))
         console.print(table)
+        _print_failures(read_side)
+
+
+def _print_failures(read_side: ReadSide) -> None:
+    """The projections stuck on an event, if any (also on /health/ready)."""
+    failing = read_side.failures()
+    if not failing:
+        return
+    table = Table(title="failing projections (stuck until the cause is fixed)")
+    for column in ("projection", "suffix", "fails at", "error", "since"):
+        table.add_column(column)
+    for f in failing:
+        since = f.failed_at.isoformat(timespec="seconds")
+        table.add_row(f.name, f.suffix, str(f.position), f.error, since)
+    console.print(table)
 
 
 @projections.command("rebuild")

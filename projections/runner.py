@@ -28,7 +28,11 @@ then applies the page, then commits. A racing runner's CAS matches no row (after
 for the first to commit) and its transaction is rolled back: a duplicate page changes
 nothing. An exception while applying rolls back the position with the views; the runner
 raises `ProjectionFailedError` and the next catch-up retries the same page: a poison
-event is never skipped.
+event is never skipped. For live projections a failed page is then applied event by
+event, so the events before the poison one are applied and the failure names its position
+(a failure that passes on this second try is reported all the same; a version being built
+keeps all-or-nothing pages and names the page's first position). Every failure is recorded
+(projections/failures.py) for `projections status` and `/health/ready`.
 
     ReadSideError
     ├── ProjectionFailedError     applying a page failed; nothing of it was written
@@ -56,6 +60,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from sqlalchemy.engine import Connection, Engine
 
+from projections import failures
 from projections.parts import Part, select_part
 
 POSITIONS = "trustpath_projection_positions"
@@ -98,6 +103,13 @@ class ReadSideError(Exception):
 
 class ProjectionFailedError(ReadSideError):
     """Applying a page failed; the view and its position are as they were before it."""
+
+    def __init__(self, message: str, *, position: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.position = position
+        """The first position of what failed (the failing event's, once isolated)."""
+        self.reason = reason or message
+        """The cause's type and short message, without event data (projections.failures)."""
 
 
 class PositionConflictError(ReadSideError):
@@ -246,9 +258,18 @@ class Runner:
         self.page_size = page_size
 
     def catch_up(
-        self, targets: Sequence[Target], stop: int | None = None, progress: Progress | None = None
+        self,
+        targets: Sequence[Target],
+        stop: int | None = None,
+        progress: Progress | None = None,
+        *,
+        isolate: bool = False,
     ) -> int:
         """Apply every page after each target's position (up to `stop`); returns events read.
+
+        With `isolate` (live projections), a failed page is applied again event by event up
+        to the failing event, so that the failure names it (see the module docstring); a
+        version being built keeps all-or-nothing pages.
 
         While a full page is being applied, the next one is read and decoded by a helper
         thread (the database works meanwhile, so the two overlap); it is used only if every
@@ -279,7 +300,8 @@ class Runner:
                 if len(page.notifications) == self.page_size:
                     ahead = (page.end, pool.submit(self.fetch, page.end, stop, decode, part))
                 side_by_side = appliers if self._side_by_side(targets, page) else None
-                for target, failed in self._apply_page(targets, at, page, side_by_side):
+                applied = self._apply_page(targets, at, page, side_by_side, isolate)
+                for target, failed in applied:
                     failures.append(failed)
                     targets.remove(target)
                 read += len(page.notifications)
@@ -324,6 +346,7 @@ class Runner:
         at: dict[tuple[str, str, int], int],
         page: Page,
         pool: ThreadPoolExecutor | None = None,
+        isolate: bool = False,
     ) -> list[tuple[Target, ProjectionFailedError]]:
         """Apply the page to every target; a failing target is reported, the others go on."""
         ids = [n.id for n in page.notifications]
@@ -333,12 +356,15 @@ class Runner:
                 work.append((target, bisect.bisect_right(ids, at[target.position_key])))
 
         def one(target: Target, start: int) -> ProjectionFailedError | None:
+            items: list[Item] = []
             try:
                 items = page.items_for(target.projection)[start:] if start < len(ids) else []
                 self.apply(target, at[target.position_key], items, page.end)
             except PositionConflictError:
                 pass  # another runner applied it; the next round re-reads positions
             except ProjectionFailedError as error:
+                if isolate and target.part is None and len(items) > 1:
+                    return self._isolate(target, at[target.position_key], items) or error
                 return error
             return None
 
@@ -347,11 +373,31 @@ class Runner:
         else:
             futures = [pool.submit(one, target, start) for target, start in work]
             outcomes = [future.result() for future in futures]
-        return [
+        failed = [
             (target, error)
             for (target, _), error in zip(work, outcomes, strict=True)
             if error is not None
         ]
+        for target, error in failed:
+            name, suffix = target.key
+            failures.record(self.engine, name, suffix, error.position, error.reason)
+        return failed
+
+    def _isolate(
+        self, target: Target, expected: int, items: Sequence[Item]
+    ) -> ProjectionFailedError | None:
+        """Apply a failed page event by event: those before the failing one are applied,
+        and the failure names that event's position. None if no event fails this time (a
+        passing failure, e.g. a lost connection): the page's first failure is reported."""
+        for item in items:
+            try:
+                self.apply(target, expected, [item])
+            except PositionConflictError:
+                return None  # another runner moved on; the next round re-reads positions
+            except ProjectionFailedError as error:
+                return error
+            expected = item.notification.id
+        return None
 
     def _decoded(self, notifications: Sequence[Notification]) -> list[Item]:
         to_event = self.app.mapper.to_domain_event
@@ -362,7 +408,9 @@ class Runner:
             except Exception as error:
                 raise ProjectionFailedError(
                     f"cannot decode event at position {n.id} ({n.topic}): "
-                    f"{type(error).__name__}; nothing applied"
+                    f"{type(error).__name__}; nothing applied",
+                    position=n.id,
+                    reason=failures.reason(error),
                 ) from error
         return items
 
@@ -395,7 +443,9 @@ class Runner:
             first = items[0].notification.id if items else expected
             raise ProjectionFailedError(
                 f"projection {name!r} failed on positions {first}..{last} "
-                f"({type(error).__name__}); nothing applied, will retry"
+                f"({type(error).__name__}); nothing applied, will retry",
+                position=first,
+                reason=failures.reason(error),
             ) from error
 
     def _compare_and_set(self, conn: Connection, target: Target, expected: int, new: int) -> None:

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from sqlalchemy.engine import Connection, Engine
 
+from projections.failures import Failure, failures_metadata
+from projections.failures import current as current_failures
 from projections.runner import (
     DEFAULT_PAGE_SIZE,
     PositionBeyondLogError,
@@ -82,6 +84,7 @@ class ReadSide:
 
     def create_positions_table(self) -> None:
         positions_metadata.create_all(self.engine)
+        failures_metadata.create_all(self.engine)
 
     # -- targets ------------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ class ReadSide:
         """Bring every live projection up to the end of the log (raises on failure)."""
         with self._lock:
             try:
-                read = self.runner.catch_up(self.live_targets())
+                read = self.runner.catch_up(self.live_targets(), isolate=True)
             except ReadSideError as error:
                 self.last_error = error
                 raise
@@ -228,6 +231,11 @@ class ReadSide:
             behind = max(end - int(r.position), 0)
             out.append((r.name, r.version, r.suffix, state, r.position, behind, self._age(r)))
         return out
+
+    def failures(self) -> list[Failure]:
+        """The projections stuck on an event: name, position, short reason (no content)."""
+        with self.engine.connect() as conn:
+            return current_failures(conn, positions)
 
     def _age(self, row: Any) -> float:
         pending = self.app.recorder.select_notifications(

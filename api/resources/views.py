@@ -183,7 +183,7 @@ def history(
     app = trustpath()
     after = read_models.decode_cursor(cursor)
     if after is not None and not isinstance(after, int):
-        raise Problem(422, "Unprocessable Content", "malformed cursor")
+        raise read_models.malformed_cursor()
     parties, reader = app.parties(app.engagement(eid)), actor()
 
     def events_after(version: int, n: int) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -149,3 +151,93 @@ def test_unexpected_failure_is_500_without_internals(world: World) -> None:
     r = world.flask.test_client().get("/explode", headers=world.headers("admin"))
     assert (r.status_code, r.content_type) == (500, PROBLEM_JSON)
     assert "secret" not in r.get_data(as_text=True)
+
+
+# -- hostile inputs that once gave a 500 -------------------------------------------------
+
+
+def test_json_nested_thousands_of_levels_deep_is_400(world: World, client: FlaskClient) -> None:
+    deep = '{"title": ' + "[" * 5000 + "]" * 5000 + "}"
+    r = client.post(
+        "/engagements", data=deep, content_type="application/json", headers=world.headers("admin")
+    )
+    assert (r.status_code, r.content_type) == (400, PROBLEM_JSON)
+    assert "deep" in r.json["detail"]
+
+
+def test_lone_surrogate_in_a_text_field_is_422_naming_the_field(
+    world: World, client: FlaskClient
+) -> None:
+    raw = '{"occurred_at": "%s", "title": "Board \\ud800", "organisation": "o", "sponsor": "s"}'
+    r = client.post(
+        "/engagements",
+        data=raw % body()["occurred_at"],
+        content_type="application/json",
+        headers=world.headers("admin"),
+    )
+    assert (r.status_code, r.json["type"]) == (422, "/problems/MalformedTextError")
+    assert list(r.json["errors"]["json"]) == ["title"]
+
+
+def test_nul_in_a_commitment_text_is_422_naming_the_field(
+    world: World, client: FlaskClient
+) -> None:
+    cid = world.demo.commitments["confrontation"]
+    r = client.post(
+        f"/engagements/{world.eid}/commitments/{cid}/break",
+        json=body(reason="Missed\x00"),
+        headers=world.headers("coach_a"),
+    )
+    assert (r.status_code, r.json["type"]) == (422, "/problems/MalformedTextError")
+    assert list(r.json["errors"]["json"]) == ["reason"]
+
+
+def test_occurred_at_in_year_one_at_plus_14_hours_is_422(world: World, client: FlaskClient) -> None:
+    r = client.post(
+        "/engagements",
+        json={
+            **body(title="t", organisation="o", sponsor="s"),
+            "occurred_at": "0001-01-01T00:00:00+14:00",
+        },
+        headers=world.headers("admin"),
+    )
+    assert (r.status_code, r.json["type"]) == (422, "/problems/OccurredOutOfRangeError")
+    assert list(r.json["errors"]["json"]) == ["occurred_at"]
+
+
+@pytest.mark.parametrize("tag", ['"²"', "²", '"' + "9" * 5000 + '"', '"-1"', '"1e3"', "W/"])
+def test_if_match_that_is_no_version_is_412(world: World, client: FlaskClient, tag: str) -> None:
+    r = client.post(
+        f"/engagements/{world.eid}/terminate",
+        json=body(reason="x"),
+        headers=world.headers("sponsor", **{"If-Match": tag}),
+    )
+    assert (r.status_code, r.content_type) == (412, PROBLEM_JSON)
+    assert "If-Match" in r.json["detail"]
+
+
+@pytest.mark.parametrize(
+    "value", ["1" + "0" * 30, str(2**63), "-1", "true", "1.5", "[1]", '"\\ud800"', "1e999"]
+)
+def test_history_cursor_that_is_no_position_is_422(
+    world: World, client: FlaskClient, value: str
+) -> None:
+    cursor = base64.urlsafe_b64encode(value.encode()).decode()
+    r = client.get(
+        f"/engagements/{world.eid}/history",
+        query_string={"cursor": cursor},
+        headers=world.headers("admin"),
+    )
+    assert (r.status_code, r.content_type) == (422, PROBLEM_JSON)
+    assert list(r.json["errors"]["query"]) == ["cursor"]
+
+
+@pytest.mark.parametrize(
+    "value", ['["\\u0000", "x"]', '["\\ud800", "x"]', '["a", 1]', "[1, 2]", '"x"', "!!!"]
+)
+def test_engagement_list_cursor_that_is_no_key_is_422(
+    world: World, client: FlaskClient, value: str
+) -> None:
+    cursor = base64.urlsafe_b64encode(value.encode()).decode()
+    r = client.get("/engagements", query_string={"cursor": cursor}, headers=world.headers("admin"))
+    assert (r.status_code, r.content_type) == (422, PROBLEM_JSON)

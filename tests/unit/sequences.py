@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -186,10 +186,17 @@ class SequenceRun:
         return Actor(sorted(engagement.coach_ids() or {"coach-a"})[0], "coach")
 
     def _when(self, when: str) -> datetime:
+        """`ok`, `future`, `before`; `zone:<hours>` is a good time in another zone;
+        `at:<ISO 8601>` is exactly that time (the hostile properties draw any)."""
         if when == "future":
             return datetime.now(UTC) + timedelta(days=1)
         if when == "before":
             return self.builder.opened_at - timedelta(days=1)
+        if when.startswith("zone:"):
+            zone = timezone(timedelta(hours=float(when.removeprefix("zone:"))))
+            return self.builder.at().astimezone(zone)
+        if when.startswith("at:"):
+            return datetime.fromisoformat(when.removeprefix("at:"))
         return self.builder.at()
 
     def _remember(self, command: str, receipt: Receipt) -> None:
