@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from projections.runner import (
     DEFAULT_PAGE_SIZE,
+    STORE_ERRORS,
     PositionBeyondLogError,
     Projection,
     ProjectionNotFoundError,
@@ -37,6 +38,7 @@ from projections.runner import (
     parts,
     positions,
     positions_metadata,
+    unavailable,
 )
 
 log = logging.getLogger("trustpath.projections")
@@ -125,7 +127,10 @@ class ReadSide:
         """Bring every live projection up to the end of the log (raises on failure)."""
         with self._lock:
             try:
-                read = self.runner.catch_up(self.live_targets())
+                try:
+                    read = self.runner.catch_up(self.live_targets())
+                except STORE_ERRORS as error:
+                    raise unavailable(error) from error
             except ReadSideError as error:
                 self.last_error = error
                 raise
@@ -140,10 +145,17 @@ class ReadSide:
         """
         from projections.rebuild import ensure_live
 
-        failures = []
-        for name in self.outdated():
+        failures: list[ReadSideError] = []
+        try:
+            names = self.outdated()
+        except STORE_ERRORS as error:
+            return [unavailable(error)]
+        for name in names:
             try:
-                ensure_live(self, name)
+                try:
+                    ensure_live(self, name)
+                except STORE_ERRORS as error:
+                    raise unavailable(error) from error
             except ReadSideError as error:
                 self.last_error = error
                 failures.append(error)
