@@ -133,7 +133,7 @@ class OutageAwareRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        insert: Any = getattr(PostgresApplicationRecorder.insert_events, "__wrapped__")
+        insert: Any = PostgresApplicationRecorder.insert_events.__wrapped__
         try:
             result: Sequence[int] | None = insert(self, stored_events, **kwargs)
         except (OperationalError, InterfaceError) as error:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from sqlalchemy.engine import Connection, Engine
 
+from projections.engine import schema_lock
 from projections.runner import (
     DEFAULT_PAGE_SIZE,
     STORE_ERRORS,
@@ -83,7 +84,8 @@ class ReadSide:
             return self._defined[target.key]
 
     def create_positions_table(self) -> None:
-        positions_metadata.create_all(self.engine)
+        with schema_lock(self.engine, "read side"):
+            positions_metadata.create_all(self.engine)
 
     # -- targets ------------------------------------------------------------------------
 
@@ -143,19 +145,21 @@ class ReadSide:
         A failure is reported (logged and returned) and left for the next call: the old
         version, if any, stays live meanwhile.
         """
+        try:
+            if not self.outdated():
+                return []
+            with schema_lock(self.engine, "read side"):  # processes starting together
+                return self._build(self.outdated())
+        except STORE_ERRORS as error:
+            return [unavailable(error)]
+
+    def _build(self, names: list[str]) -> list[ReadSideError]:
         from projections.rebuild import ensure_live
 
         failures: list[ReadSideError] = []
-        try:
-            names = self.outdated()
-        except STORE_ERRORS as error:
-            return [unavailable(error)]
         for name in names:
             try:
-                try:
-                    ensure_live(self, name)
-                except STORE_ERRORS as error:
-                    raise unavailable(error) from error
+                ensure_live(self, name)
             except ReadSideError as error:
                 self.last_error = error
                 failures.append(error)
