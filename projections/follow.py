@@ -67,6 +67,8 @@ def wait(conn: psycopg.Connection[Any] | None, stop: threading.Event, seconds: f
         return
     for _ in conn.notifies(timeout=seconds, stop_after=1):
         pass
+    if conn.closed or conn.broken:  # a restart may end the wait quietly
+        raise psycopg.OperationalError("the LISTEN connection was lost")
 
 
 def follow(

@@ -88,16 +88,16 @@ def problems_of(load: Load) -> list[Answer]:
     return [answer for _, answer in load.answers if answer.status >= 400]
 
 
-def assert_no_500_and_503s_are_problems(load: Load) -> None:
+def assert_no_500_and_503s_are_problems(load: Load, deployment: Deployment) -> None:
     statuses = sorted({a.status for _, a in load.answers})
-    assert all(s < 500 or s == 503 for s in statuses), statuses
+    assert all(s < 500 or s == 503 for s in statuses), (statuses, deployment.log("serve")[-6000:])
     for answer in problems_of(load):
         if answer.status == 503:
             assert answer.headers["content-type"] == "application/problem+json", answer
             assert int(answer.headers["retry-after"]) > 0, answer
-            assert answer.body["type"].startswith("/problems/Store") or answer.body[
-                "type"
-            ] == ("/problems/CommandOutcomeUnknown"), answer
+            assert answer.body["type"].startswith("/problems/Store") or answer.body["type"] == (
+                "/problems/CommandOutcomeUnknown"
+            ), answer
 
 
 def stored(deployment: Deployment, key: str) -> int:
@@ -114,8 +114,8 @@ def stored(deployment: Deployment, key: str) -> int:
 def assert_stored_once(deployment: Deployment, load: Load) -> None:
     assert load.acked, "nothing was acknowledged: the drill tested nothing"
     counts = {key: stored(deployment, key) for key in load.sent}
-    assert {k: n for k, n in counts.items() if k in load.acked and n != 1} == {}
-    assert {k: n for k, n in counts.items() if n > 1} == {}
+    wrong = {k: n for k, n in counts.items() if (k in load.acked and n != 1) or n > 1}
+    assert wrong == {}, f"commands not stored exactly once: {wrong}"
 
 
 def caught_up(deployment: Deployment) -> bool:
