@@ -36,7 +36,8 @@ def running(deployment: Deployment) -> Client:
     deployment.follow()
     client = Client(port)
     ready = until(lambda: client.call("GET", "/health/ready").status == 200)
-    assert ready and serve.poll() is None, deployment.log("serve")[-3000:]
+    assert ready, deployment.log("serve")[-3000:]
+    assert serve.poll() is None
     client.token = deployment.add_admin()
     return client
 
@@ -82,7 +83,8 @@ def test_api_and_follower_ride_out_a_postgresql_restart_under_load(
     back = until(lambda: client.call("GET", "/health/ready").status == 200, 60)
     assert back, deployment.log("serve")[-3000:]
     acked_before = [len(load.acked) for load in loads]
-    assert until(lambda: all(len(l.acked) > n for l, n in zip(loads, acked_before, strict=True)))
+    pairs = list(zip(loads, acked_before, strict=True))
+    assert until(lambda: all(len(load.acked) > n for load, n in pairs))
     for load in loads:
         load.finish()
     assert outage["health"] == [200, 503, 503]
