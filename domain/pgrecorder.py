@@ -22,6 +22,10 @@
       parallel with other starting processes       lock (`schema_lock`), one process at a time
       ("tuple concurrently updated")
 
+The snapshot store's recorder (`SnapshotRecorder`) has the same bounded reads; a snapshot
+that cannot be written is logged and skipped (it is a cache: the command it follows is
+stored already, and must not be reported as failed).
+
     OperationalError (the library's: whoever handled it still does)
     ├── StoreUnavailableError      nothing was stored; retry later
     └── WriteOutcomeUnknownError   the events may or may not be stored; retry with the
@@ -33,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -40,8 +45,10 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
     ConnectionPool,
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
+    PostgresFactory,
 )
 from psycopg_pool import PoolTimeout
 
@@ -58,6 +65,7 @@ REFUSED_SQLSTATES = frozenset({"55P03", "57014", "53100", "53200", "53300", "57P
 out of memory, too many connections, not accepting connections yet, read-only."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("trustpath.store")
 
 
 class StoreUnavailableError(OperationalError):
@@ -141,6 +149,36 @@ class OutageAwareRecorder(PostgresApplicationRecorder):
                 raise StoreUnavailableError(f"nothing was stored: {error}") from error
             raise WriteOutcomeUnknownError(f"the outcome is unknown: {error}") from error
         return result
+
+
+class SnapshotRecorder(PostgresAggregateRecorder):
+    """The library's snapshot recorder with bounded reads; a failed snapshot is skipped."""
+
+    def create_table(self) -> None:
+        with schema_lock(self.datastore):
+            super().create_table()
+
+    select_events = _bounded_read(PostgresAggregateRecorder.select_events)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        insert: Any = PostgresAggregateRecorder.insert_events.__wrapped__
+        try:
+            insert(self, stored_events, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("snapshot not stored (%s); a later one will be", type(error).__name__)
+
+
+def snapshot_recorder(factory: Any) -> SnapshotRecorder | None:
+    """The snapshot store's recorder where the application recorder is ours, else None."""
+    if not isinstance(factory, PostgresFactory):
+        return None
+    if factory.env.get(factory.APPLICATION_RECORDER_TOPIC) != f"{__name__}:OutageAwareRecorder":
+        return None
+    prefix = factory.env.name.lower() or "stored"
+    recorder = SnapshotRecorder(factory.datastore, events_table_name=f"{prefix}_snapshots")
+    if factory.env_create_table():
+        recorder.create_table()
+    return recorder
 
 
 def _replace_pool(datastore: PostgresDatastore) -> None:

@@ -1,7 +1,8 @@
 """What every fault drill checks afterwards, and the load it runs meanwhile.
 
-Load             a thread enrolling protagonists into its own engagement, each command with
-                 its own Idempotency-Key; every answer is kept (status, problem, headers)
+Load             a thread enrolling protagonists into its own engagement and opening new
+                 engagements, each command with its own Idempotency-Key; every answer is
+                 kept (status, problem, headers)
 settle           re-send every command not acknowledged, with the same key, until it is
 assert_stored_once   every acknowledged command is stored exactly once (its key in one event)
 caught_up        every live projection reached the end of the log
@@ -51,8 +52,15 @@ class Load(threading.Thread):
         self.eid = answer.body["engagement_id"]
 
     def send(self, key: str) -> Answer | None:
-        body = {"occurred_at": now(), "name": f"Protagonist {key}"}
+        """Enrol a protagonist (an aggregate in the cache), or, for every third key, open an
+        engagement (loaded from the store: its snapshot, then its events)."""
+        body: dict[str, Any] = {"occurred_at": now(), "name": f"Protagonist {key}"}
         path = f"/engagements/{self.eid}/protagonists"
+        if sum(map(ord, key)) % 3 == 0:
+            body, path = (
+                {"occurred_at": now(), "title": f"Board {key}", "organisation": "o", "sponsor": "s"},
+                ("/engagements"),
+            )
         try:
             answer = self.client.call("POST", path, body, {"Idempotency-Key": key})
         except TimeoutError as hang:
