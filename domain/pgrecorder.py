@@ -55,6 +55,7 @@ from psycopg_pool import PoolTimeout
 READ_RETRY_S = 1.0
 """How long a read is retried (the pool waits POSTGRES_CONNECT_TIMEOUT for a connection)."""
 RETRY_PAUSE_S = 0.1
+STARTUP_S = 15.0
 CONNECT_TIMEOUT_S = 2
 """A new connection's TCP and authentication handshake (libpq's minimum is 2 s)."""
 RECONNECT_S = 2.0
@@ -123,6 +124,20 @@ def _nothing_stored(error: Exception) -> bool:
     return getattr(cause, "sqlstate", None) in REFUSED_SQLSTATES
 
 
+def create_patiently(create: Callable[[], None]) -> None:
+    """Create tables at start-up, retrying for STARTUP_S while the database does not answer
+    (it may be starting too, or busy with other processes starting)."""
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        try:
+            create()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(RETRY_PAUSE_S)
+
+
 class OutageAwareRecorder(PostgresApplicationRecorder):
     """The library's application recorder, bounded in time and honest about lost writes."""
 
@@ -131,8 +146,11 @@ class OutageAwareRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, **kwargs)
 
     def create_table(self) -> None:
-        with schema_lock(self.datastore):
-            super().create_table()
+        def create() -> None:
+            with schema_lock(self.datastore):
+                super(OutageAwareRecorder, self).create_table()
+
+        create_patiently(create)
 
     select_events = _bounded_read(PostgresApplicationRecorder.select_events)
     select_notifications = _bounded_read(PostgresApplicationRecorder.select_notifications)
@@ -155,8 +173,11 @@ class SnapshotRecorder(PostgresAggregateRecorder):
     """The library's snapshot recorder with bounded reads; a failed snapshot is skipped."""
 
     def create_table(self) -> None:
-        with schema_lock(self.datastore):
-            super().create_table()
+        def create() -> None:
+            with schema_lock(self.datastore):
+                super(SnapshotRecorder, self).create_table()
+
+        create_patiently(create)
 
     select_events = _bounded_read(PostgresAggregateRecorder.select_events)
 
