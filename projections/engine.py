@@ -13,7 +13,6 @@ fast instead of hanging. `schema_lock` serialises schema creation between proces
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -21,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
+
+from domain.pgrecorder import lock_key
 
 SQLITE_BUSY_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 2
@@ -67,8 +68,7 @@ def schema_lock(engine: Engine, name: str) -> Iterator[None]:
     if engine.dialect.name != "postgresql":
         yield
         return
-    digest = hashlib.sha256(f"trustpath schema: {name}".encode()).digest()
-    key = int.from_bytes(digest[:8], "big", signed=True)
+    key = lock_key(f"trustpath schema: {name}")
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
         conn.commit()
