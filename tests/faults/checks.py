@@ -58,7 +58,12 @@ class Load(threading.Thread):
         path = f"/engagements/{self.eid}/protagonists"
         if sum(map(ord, key)) % 3 == 0:
             body, path = (
-                {"occurred_at": now(), "title": f"Board {key}", "organisation": "o", "sponsor": "s"},
+                {
+                    "occurred_at": now(),
+                    "title": f"Board {key}",
+                    "organisation": "o",
+                    "sponsor": "s",
+                },
                 ("/engagements"),
             )
         try:

@@ -110,6 +110,10 @@ def test_follower_keeps_following_when_an_idle_postgresql_restarts(
         load.send(f"idle-{mode}-before-{i}")
     assert until(lambda: caught_up(deployment)), deployment.log("follow")[-3000:]
     pg.restart(mode, lambda: time.sleep(1.0))
+    first = load.send(f"idle-{mode}-first")  # the database is back: no dead connection fails it
+    load.sent.append(f"idle-{mode}-first")
+    assert first is not None
+    assert first.status == 201, first
     follower = deployment.processes[1]
     assert until(lambda: "database back" in deployment.log("follow"), 60)
     for i in range(3):
