@@ -7,7 +7,6 @@ http      a tiny stdlib client (http.client): call(method, path, token, body, he
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
@@ -108,12 +107,14 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:  # a worker still starting may not answer in time: close the socket all the same
             conn.request("GET", "/health/ready")
             if conn.getresponse().status == 200:
-                conn.close()
                 return
+        except OSError:
+            pass
+        finally:
             conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
