@@ -42,7 +42,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     ConnectionPool,
     PostgresAggregateRecorder,
@@ -56,6 +61,7 @@ READ_RETRY_S = 1.0
 """How long a read is retried (the pool waits POSTGRES_CONNECT_TIMEOUT for a connection)."""
 RETRY_PAUSE_S = 0.1
 STARTUP_S = 15.0
+"""How long table creation at start-up waits for a database that is starting or busy."""
 CONNECT_TIMEOUT_S = 2
 """A new connection's TCP and authentication handshake (libpq's minimum is 2 s)."""
 RECONNECT_S = 2.0
@@ -162,6 +168,10 @@ class OutageAwareRecorder(PostgresApplicationRecorder):
         insert: Any = PostgresApplicationRecorder.insert_events.__wrapped__
         try:
             result: Sequence[int] | None = insert(self, stored_events, **kwargs)
+        except InternalError as error:  # a read-only server (a standby after a failover)
+            if not _nothing_stored(error):
+                raise
+            raise StoreUnavailableError(f"nothing was stored: {error}") from error
         except (OperationalError, InterfaceError) as error:
             if _nothing_stored(error):
                 raise StoreUnavailableError(f"nothing was stored: {error}") from error
