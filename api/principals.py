@@ -39,6 +39,7 @@ from sqlalchemy import (
 
 from domain.errors import InvalidValueError
 from domain.values import Actor, Role, parse_enum
+from projections.engine import POOL_TIMEOUT_S, postgres_connect_args, schema_lock
 
 SQLITE_BUSY_TIMEOUT_S = 30
 ROLES = ("admin", "coach", "protagonist", "sponsor", "auditor", "report_reader")
@@ -109,7 +110,8 @@ class PrincipalStore:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
-        metadata.create_all(engine, checkfirst=True)
+        with schema_lock(engine, "principals"):  # processes starting together
+            metadata.create_all(engine, checkfirst=True)
 
     @classmethod
     def for_url(cls, database_url: str, cache_seconds: float = 0.0) -> PrincipalStore:
@@ -117,7 +119,14 @@ class PrincipalStore:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         else:
-            engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+            engine = create_engine(
+                url,
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=POOL_TIMEOUT_S,
+                connect_args=postgres_connect_args(),
+            )
         return cls(engine, cache_seconds)
 
     def close(self) -> None:

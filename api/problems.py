@@ -16,6 +16,10 @@
                                                           (keyed by the field when known)
     rate limit                                    429     about:blank
     the access record could not be written        503     AccessNotRecorded
+    the store cannot be reached, or refused       503     StoreUnavailable, Retry-After
+    SQLite: disk full / read-only / busy          503     StoreFull / StoreReadOnly / StoreBusy
+    connection lost while a command was stored    503     CommandOutcomeUnknown, Retry-After:
+                                                          retry with the same Idempotency-Key
     anything else                                 500     about:blank, no internals
 
 Problem types are relative URIs `/problems/<Name>`; the title is the error's one-line
@@ -25,6 +29,7 @@ docstring, the detail its message. Domain messages never carry confidential cont
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, Response, json
@@ -32,6 +37,8 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from domain.pgrecorder import WriteOutcomeUnknownError
+from projections.runner import STORE_ERRORS
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("trustpath.api")
@@ -120,6 +127,36 @@ def _detail(status: int, error: HTTPException) -> str:
     return str(error.description or "")
 
 
+RETRY_AFTER_S = "2"
+STORE_PROBLEMS = {
+    "StoreUnavailable": "The store cannot be reached or refused the change; nothing was changed.",
+    "StoreFull": "The store's disk is full; nothing was stored.",
+    "StoreReadOnly": "The store is read-only; nothing was stored.",
+    "StoreBusy": "The store is busy with another writer; nothing was stored.",
+    "CommandOutcomeUnknown": "The store was lost while the command was being stored; it may "
+    "or may not have been stored.",
+}
+SQLITE_REASONS = {"disk is full": "StoreFull", "readonly": "StoreReadOnly", "locked": "StoreBusy"}
+
+
+def from_store(error: Exception) -> Problem:
+    """A store that cannot serve (an outage, a full or read-only disk): 503, Retry-After."""
+    name, detail = "StoreUnavailable", "retry after a moment"
+    if isinstance(error, WriteOutcomeUnknownError):
+        name = "CommandOutcomeUnknown"
+        detail = (
+            "retry with the same Idempotency-Key: a command that was stored answers with its "
+            "first response and is never stored twice"
+        )
+    cause = error if isinstance(error, sqlite3.Error) else error.__cause__
+    if isinstance(cause, sqlite3.OperationalError):
+        text = str(cause)
+        name = next((n for key, n in SQLITE_REASONS.items() if key in text), name)
+    log.warning("store error answered 503 %s: %s", name, type(error).__name__)
+    headers = {"Retry-After": RETRY_AFTER_S}
+    return Problem(503, STORE_PROBLEMS[name], detail, type_=f"/problems/{name}", headers=headers)
+
+
 def internal() -> Problem:
     return Problem(500, "Internal Server Error", "something went wrong; it has been logged")
 
@@ -129,6 +166,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(Problem, lambda e: e.response())
     app.register_error_handler(errors.TrustpathError, lambda e: from_domain(e).response())
     app.register_error_handler(HTTPException, lambda e: from_http(e).response())
+    for store_error in (*STORE_ERRORS, sqlite3.OperationalError):
+        app.register_error_handler(store_error, lambda e: from_store(e).response())
     app.register_error_handler(Exception, _unexpected)
 
 

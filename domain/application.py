@@ -34,13 +34,14 @@ from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keystore import SQLKeyStore
+from domain.pgrecorder import snapshot_recorder
 from domain.positions import position_of
 from domain.state import Command
 from domain.values import Actor
@@ -119,6 +120,13 @@ class CommandSide(Application[UUID]):
         self.on_saved: list[Callable[[int], None]] = []
         """Called with the position reached after every save (e.g. in-process projections)."""
         self.fingerprints = Fingerprints(master_key, self.vault)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The library's; on PostgreSQL with its recorder bounded for outages."""
+        recorder = snapshot_recorder(self.factory)
+        if recorder is None:
+            return super().construct_snapshot_store()
+        return self.factory.event_store(mapper=self.mapper, recorder=recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

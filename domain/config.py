@@ -87,7 +87,10 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "3",
+            # Outages (domain/pgrecorder.py): fail fast, reconnect soon, never hang a request.
+            "APPLICATION_RECORDER_TOPIC": "domain.pgrecorder:OutageAwareRecorder",
+            "POSTGRES_CONNECT_TIMEOUT": "1",
         }
     raise ConfigurationError(
         f"unsupported TRUSTPATH_DATABASE_URL {redacted(database_url)!r}: "

@@ -17,6 +17,8 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from domain.pgrecorder import schema_lock
+
 TABLE = "trustpath_data_keys"
 
 _CREATE = (
@@ -31,10 +33,16 @@ class SQLKeyStore:
 
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
         self._db = datastore
-        postgres = isinstance(datastore, PostgresDatastore)
-        self._p = "%s" if postgres else "?"
+        self._p = "%s" if isinstance(datastore, PostgresDatastore) else "?"
+        if isinstance(datastore, PostgresDatastore):
+            with schema_lock(datastore, "data keys"):
+                self._create("BYTEA")
+        else:
+            self._create("BLOB")
+
+    def _create(self, blob: str) -> None:
         with self._db.transaction(commit=True) as curs:
-            curs.execute(_CREATE.format(blob="BYTEA" if postgres else "BLOB"))
+            curs.execute(_CREATE.format(blob=blob))
 
     def put_if_absent(self, key_id: str, wrapped: bytes, master_key_id: str) -> None:
         p = self._p

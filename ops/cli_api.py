@@ -28,6 +28,8 @@ from api.principals import ROLES, PrincipalStore
 from domain.config import ConfigurationError, Settings, build_app, store_env
 from ops.terminal import console, err_console, fails_cleanly
 
+STATEMENT_TIMEOUT_S = 4.0
+"""A request's read-side statements are cut off after this: a request never hangs."""
 GIL_SWITCH_SECONDS = 0.0005
 """A worker's threads mostly wait on PostgreSQL; one that holds the event table's lock
 (every save takes it) must get the GIL back quickly, not after CPython's default 5 ms."""
@@ -65,7 +67,8 @@ def make_wsgi_app(in_process: bool, limits: ServerLimits | None = None) -> Any:
     settings = Settings.from_environ()
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app = build_app(settings, say=lambda m: err_console.print(m))
-    read_side = attach(app, make_engine(settings.database_url), in_process=in_process)
+    engine = make_engine(settings.database_url, statement_timeout_s=STATEMENT_TIMEOUT_S)
+    read_side = attach(app, engine, in_process=in_process)
     if in_process:  # no follower: this worker also signs the ledger's checkpoints when due
         from projections.ledger import start_ticking
 

@@ -7,6 +7,7 @@ input: unknown engagement or projection, malformed time, position beyond the log
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +134,16 @@ def rebuild_command(name: str | None) -> None:
             console.print(f"{target.projection.name}: live version {target.suffix}")
 
 
+def _log_to_stderr() -> None:
+    """trustpath's own log lines (not the drivers' chatter) on stderr, with the time."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    ours = logging.getLogger("trustpath")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+
+
 def _bar() -> Progress:
     return Progress(
         "[bold]{task.description}",
@@ -147,9 +158,14 @@ def _bar() -> Progress:
 @click.option("--poll", default=1.0, show_default=True, help="Poll interval, seconds.")
 @reads_cleanly
 def follow_command(poll: float) -> None:
-    """Keep the projections caught up, as a separate process, until interrupted."""
+    """Keep the projections caught up, as a separate process, until interrupted.
+
+    Rides out database outages: a lost database is logged on stderr, the follower
+    reconnects with a growing pause, logs that it is back and catches up.
+    """
     from projections.follow import follow
 
+    _log_to_stderr()
     with opened(in_process=False) as read_side:
         stop = threading.Event()
         console.print(f"following the log from {read_side.reached()} (Ctrl-C to stop)")

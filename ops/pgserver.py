@@ -19,6 +19,7 @@ tail of ``postgres.log``.  ``stop`` exits 0 when nothing was running.
 Python API (used by ``tests/pg_fixture.py``)::
 
     start(dir, port=None) -> url       stop(dir) -> None
+    halt(dir, mode) -> None            port_of(dir) -> int   (stop, keep the data: restarts)
     create_database(url, name) -> url  drop_database(url, name) -> None
 
 What ``start`` does:
@@ -79,7 +80,9 @@ __all__ = [
     "create_database",
     "drop_database",
     "find_bindir",
+    "halt",
     "main",
+    "port_of",
     "server_url",
     "start",
     "stop",
@@ -524,6 +527,28 @@ def start(dir: Path, port: int | None = None) -> str:
                 home,
             ) from exc
         return server_url(chosen)
+
+
+def halt(dir: Path, mode: str = "fast") -> None:
+    """Stop the server of ``dir`` (``pg_ctl stop -m fast|immediate|smart``), keeping its
+    data: ``start(dir, port)`` brings it back on the same port (fault tests restart it)."""
+    directory = Path(dir).absolute()
+    with _locked(directory):
+        home = _home_of(directory)
+        bindir = find_bindir()
+        if home is None or bindir is None or not _is_running(bindir, home):
+            return
+        proc = _stop_server(bindir, home, mode)
+        if proc.returncode != 0 and _is_running(bindir, home):
+            raise _fail(f"pg_ctl stop -m {mode} failed", home, proc)
+
+
+def port_of(dir: Path) -> int:
+    """The port the server of ``dir`` runs on."""
+    home = _home_of(Path(dir).absolute())
+    if home is None:
+        raise PgServerError(f"no server of ops.pgserver in {dir}")
+    return _running_port(home)
 
 
 def _remove_tree(path: Path) -> None:

@@ -4,17 +4,28 @@ Built from the same TRUSTPATH_DATABASE_URL as the event store: `sqlite:///PATH` 
 is (WAL, as the library sets it, and a busy timeout so that the runner waits for the
 library's writer instead of failing); `postgresql://...` becomes `postgresql+psycopg://...`
 (psycopg 3, the driver the library uses too).
+
+Outages: on PostgreSQL a connection is checked before use (a restart leaves dead ones in the
+pool), a new one gives up after CONNECT_TIMEOUT_S, a request waits POOL_TIMEOUT_S at most for
+one, and the API's engine also bounds each statement (`statement_timeout_s`): a request fails
+fast instead of hanging. `schema_lock` serialises schema creation between processes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
+from domain.pgrecorder import lock_key
+
 SQLITE_BUSY_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 2
+POOL_TIMEOUT_S = 2.0
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -27,12 +38,46 @@ def sqlalchemy_url(database_url: str) -> str:
     raise ValueError(f"unsupported database URL {database_url.split(':', 1)[0]!r}")
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, statement_timeout_s: float | None = None) -> Engine:
     """An engine for the read side of this database (dispose() it when done)."""
     url = sqlalchemy_url(database_url)
     if url.startswith("sqlite"):
         return sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    return sa.create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        pool_size=5,
+        max_overflow=5,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args=postgres_connect_args(statement_timeout_s),
+    )
+
+
+def postgres_connect_args(statement_timeout_s: float | None = None) -> dict[str, Any]:
+    """psycopg's connection arguments: a bounded connect, and statements if asked."""
+    args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if statement_timeout_s:
+        args["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
+    return args
+
+
+@contextmanager
+def schema_lock(engine: Engine, name: str) -> Iterator[None]:
+    """On PostgreSQL, hold an advisory lock (per `name`) while creating tables: processes
+    starting together create them one after the other. Never nest the same `name`."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = lock_key(f"trustpath schema: {name}")
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            with suppress(sa.exc.DBAPIError):  # a lost connection has released it
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
 
 
 def memory_engine() -> Engine:

@@ -40,7 +40,9 @@ keeps all-or-nothing pages and names the page's first position). Every failure i
     ├── ProjectionNotFoundError   no projection of that name
     ├── ProjectionNotReadyError   the projection has no live version yet
     ├── PositionBeyondLogError    a position past the end of the notification log
-    └── ReadSideTimeoutError      a read-your-writes wait did not see the position in time
+    ├── ReadSideTimeoutError      a read-your-writes wait did not see the position in time
+    └── ReadSideUnavailableError  the database does not answer (an outage): nothing was
+                                  applied, the next catch-up resumes where this one stopped
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+import psycopg
 import sqlalchemy as sa
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 from sqlalchemy.engine import Connection, Engine
 
 from projections import failures
@@ -68,6 +71,18 @@ PARTS = "trustpath_projection_parts"
 DEFAULT_PAGE_SIZE = 2000
 SIDE_BY_SIDE_MIN = 1000
 """Pages of at least this many events are applied to several targets in parallel threads."""
+
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+"""What the library, SQLAlchemy and psycopg raise when the database cannot be reached, went
+away mid-way or refused for lack of resources: the read side waits and tries again."""
 
 positions_metadata = sa.MetaData()
 positions = sa.Table(
@@ -130,6 +145,18 @@ class PositionBeyondLogError(ReadSideError):
 
 class ReadSideTimeoutError(ReadSideError):
     """The projections did not reach the asked position before the timeout."""
+
+
+class ReadSideUnavailableError(ReadSideError):
+    """The database does not answer; the read side catches up once it does."""
+
+
+def unavailable(error: Exception) -> ReadSideUnavailableError:
+    """The read side's error for a store error (its first line, no internals)."""
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    return ReadSideUnavailableError(
+        f"the database does not answer ({type(error).__name__}: {first})"
+    )
 
 
 class Item(NamedTuple):
@@ -439,6 +466,8 @@ class Runner:
                     conn.info.pop("part", None)
         except PositionConflictError:
             raise
+        except STORE_ERRORS as error:
+            raise unavailable(error) from error
         except Exception as error:
             first = items[0].notification.id if items else expected
             raise ProjectionFailedError(

@@ -23,10 +23,12 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from sqlalchemy.engine import Connection, Engine
 
+from projections.engine import schema_lock
 from projections.failures import Failure, failures_metadata
 from projections.failures import current as current_failures
 from projections.runner import (
     DEFAULT_PAGE_SIZE,
+    STORE_ERRORS,
     PositionBeyondLogError,
     Projection,
     ProjectionNotFoundError,
@@ -39,6 +41,7 @@ from projections.runner import (
     parts,
     positions,
     positions_metadata,
+    unavailable,
 )
 
 log = logging.getLogger("trustpath.projections")
@@ -83,8 +86,9 @@ class ReadSide:
             return self._defined[target.key]
 
     def create_positions_table(self) -> None:
-        positions_metadata.create_all(self.engine)
-        failures_metadata.create_all(self.engine)
+        with schema_lock(self.engine, "read side"):
+            positions_metadata.create_all(self.engine)
+            failures_metadata.create_all(self.engine)
 
     # -- targets ------------------------------------------------------------------------
 
@@ -128,7 +132,10 @@ class ReadSide:
         """Bring every live projection up to the end of the log (raises on failure)."""
         with self._lock:
             try:
-                read = self.runner.catch_up(self.live_targets(), isolate=True)
+                try:
+                    read = self.runner.catch_up(self.live_targets(), isolate=True)
+                except STORE_ERRORS as error:
+                    raise unavailable(error) from error
             except ReadSideError as error:
                 self.last_error = error
                 raise
@@ -141,10 +148,19 @@ class ReadSide:
         A failure is reported (logged and returned) and left for the next call: the old
         version, if any, stays live meanwhile.
         """
+        try:
+            if not self.outdated():
+                return []
+            with schema_lock(self.engine, "read side"):  # processes starting together
+                return self._build(self.outdated())
+        except STORE_ERRORS as error:
+            return [unavailable(error)]
+
+    def _build(self, names: list[str]) -> list[ReadSideError]:
         from projections.rebuild import ensure_live
 
-        failures = []
-        for name in self.outdated():
+        failures: list[ReadSideError] = []
+        for name in names:
             try:
                 ensure_live(self, name)
             except ReadSideError as error:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from domain.pgrecorder import lock_key
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.merkle import (
     NodeKey,
@@ -150,6 +151,11 @@ def ensure_checkpoints_table(conn: Connection) -> None:
     url = conn.engine.url.render_as_string(hide_password=True)
     if url in _created:
         return
+    if conn.dialect.name == "postgresql" and not _has_checkpoints_table(conn):
+        # processes starting together on a new database: one creates it, the others wait
+        # (until this transaction ends) and then find it
+        key = lock_key("trustpath schema: ledger checkpoints")
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     checkpoints_metadata.create_all(conn)
     if not conn.in_transaction():
         _created.add(url)
@@ -164,6 +170,11 @@ def ensure_checkpoints_table(conn: Connection) -> None:
 
     sa.event.listen(conn, "commit", committed, once=True)
     sa.event.listen(conn, "rollback", rolled_back, once=True)
+
+
+def _has_checkpoints_table(conn: Connection) -> bool:
+    inspector = sa.inspect(conn)
+    return all(inspector.has_table(name) for name in checkpoints_metadata.tables)
 
 
 def _checkpoint(row: sa.Row[Any]) -> Checkpoint:

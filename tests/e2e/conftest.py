@@ -7,7 +7,6 @@ http      a tiny stdlib client (http.client): call(method, path, token, body, he
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
@@ -117,11 +116,12 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:  # closed on every path: an unclosed socket is a ResourceWarning, an error here
-            with contextlib.suppress(OSError):
-                conn.request("GET", "/health/ready")
-                if conn.getresponse().status == 200:
-                    return
+        try:  # a worker still starting may not answer in time: close the socket all the same
+            conn.request("GET", "/health/ready")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
         finally:
             conn.close()
         time.sleep(0.2)
