@@ -7,6 +7,7 @@ http      a tiny stdlib client (http.client): call(method, path, token, body, he
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
