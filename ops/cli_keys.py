@@ -41,8 +41,16 @@ def keys() -> None:
 
 
 @keys.command()
-@click.option("--master-key-file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ledger-key-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--master-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Default: ${MASTER_ENV}, else {DEFAULT_KEY_FILE}.",
+)
+@click.option(
+    "--ledger-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Default: ${KEY_ENV}, else {DEFAULT_LEDGER_KEY_FILE}.",
+)
 @click.option(
     "--only", type=click.Choice(["master", "ledger"]), help="Create only this one of the two."
 )

@@ -104,12 +104,13 @@ class PublicKeyOut(Schema):
 
 @blp.before_request
 def auditors_only() -> None:
-    verdict = decide(actor(), Parties(), Resource(ResourceKind.LEDGER))
+    caller = actor()
+    verdict = decide(caller, Parties(), Resource(ResourceKind.LEDGER))
     if not verdict.allowed:
         raise Problem(
             403,
             "Forbidden",
-            f"not allowed ({verdict.rule})",
+            f"the ledger is for auditors, not for a {caller.role} ({verdict.rule})",
             type_="/problems/ActionNotAllowedError",
         )
 
