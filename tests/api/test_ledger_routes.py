@@ -247,3 +247,27 @@ def test_ledger_routes_refuse_bad_input_with_a_problem_naming_it(
     assert answer.status_code == status
     assert answer.mimetype == "application/problem+json"
     assert names in answer.get_data(as_text=True)
+
+
+def test_a_database_from_before_notes_serves_json_and_signs_a_note_on_the_next_checkpoint(
+    world: World, client: FlaskClient, signer: Signer
+) -> None:
+    """As a new process finds a database whose checkpoints predate notes (no notes table)."""
+    import sqlalchemy as sa
+
+    from projections.ledger import store as ledger_store
+
+    engine = world.flask.extensions["trustpath.read_side"].engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE trustpath_ledger_notes"))
+    ledger_store._created.clear()
+    old = client.get("/ledger/checkpoints/latest", headers=auditor(world))
+    assert old.status_code == 200
+    assert "note" not in old.get_json()
+    refused = client.get("/ledger/checkpoints/latest/note", headers=auditor(world))
+    assert refused.status_code == 404
+    assert "before signed notes" in refused.get_json()["detail"]
+    LedgerStore(engine).checkpoint(signer)
+    name, key = verifier_key(client, world)
+    _, size, _ = spec.open_checkpoint(latest_note(client, world), name, key)
+    assert size == old.get_json()["tree_size"]
