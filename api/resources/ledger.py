@@ -36,6 +36,8 @@ from projections.ledger.store import LedgerNotReadyError, LedgerStore
 
 blp = Blueprint("ledger", "ledger", url_prefix="/ledger", description=__doc__)
 TEXT = "text/plain"
+MOST = 2**62
+"""No size or id beyond what a BIGINT column holds: a larger one is a 422, not a 500."""
 log = logging.getLogger("trustpath.api")
 
 
@@ -54,16 +56,18 @@ class CheckpointPageOut(Schema):
 
 
 class RangeQuery(Schema):
-    from_size = fields.Integer(load_default=0, validate=validate.Range(0))
-    to_size = fields.Integer(validate=validate.Range(0))
+    from_size = fields.Integer(load_default=0, validate=validate.Range(0, MOST))
+    to_size = fields.Integer(validate=validate.Range(0, MOST))
     cursor = fields.String(validate=validate.Length(max=500))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class InclusionQuery(Schema):
-    event = fields.Integer(validate=validate.Range(1), metadata={"description": "notification id"})
-    index = fields.Integer(validate=validate.Range(0), metadata={"description": "leaf index"})
-    tree_size = fields.Integer(validate=validate.Range(1))
+    event = fields.Integer(
+        validate=validate.Range(1, MOST), metadata={"description": "notification id"}
+    )
+    index = fields.Integer(validate=validate.Range(0, MOST), metadata={"description": "leaf index"})
+    tree_size = fields.Integer(validate=validate.Range(1, MOST))
 
     @validates_schema
     def one_leaf(self, data: dict[str, Any], **_: Any) -> None:
@@ -72,8 +76,8 @@ class InclusionQuery(Schema):
 
 
 class ConsistencyQuery(Schema):
-    first = fields.Integer(required=True, validate=validate.Range(0))
-    second = fields.Integer(validate=validate.Range(0))
+    first = fields.Integer(required=True, validate=validate.Range(0, MOST))
+    second = fields.Integer(validate=validate.Range(0, MOST))
 
 
 class InclusionOut(Schema):
@@ -139,7 +143,7 @@ def checkpoints(
 ) -> Any:
     """Checkpoints whose tree size is within [from_size, to_size], in signing order."""
     after = read_models.decode_cursor(cursor)
-    if after is not None and not isinstance(after, int):
+    if after is not None and not (isinstance(after, int) and 0 <= after <= MOST):
         raise Problem(422, "Unprocessable Content", "malformed cursor")
     found, next_id = _call(lambda s: s.checkpoint_page(after or 0, limit, from_size, to_size))
     return {
@@ -167,7 +171,7 @@ def consistency(first: int, second: int | None = None) -> Any:
     """A consistency proof from tree size `first` to `second`."""
 
     def prove(store: LedgerStore) -> dict[str, Any]:
-        return prove_consistency(store, first, second or _latest_size(store))
+        return prove_consistency(store, first, _latest_size(store) if second is None else second)
 
     return _call(prove)
 

@@ -8,6 +8,7 @@ Columns: ad=admin au=auditor rr=report_reader sp=sponsor so=sponsor_other ca=coa
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,6 +213,15 @@ def test_checkpoints_page_by_tree_size_with_a_cursor(world: World, client: Flask
     assert [c["tree_size"] for c in below.get_json()["items"]] == sizes[:1]
 
 
+def test_consistency_proof_from_and_to_the_empty_tree_is_empty(
+    world: World, client: FlaskClient
+) -> None:
+    answer = client.get("/ledger/proofs/consistency?first=0&second=0", headers=auditor(world))
+    proof = answer.get_json()
+    assert (proof["first_size"], proof["second_size"], proof["proof"]) == (0, 0, [])
+    assert proof["first_root"] == proof["second_root"] == hashlib.sha256(b"").hexdigest()
+
+
 def test_public_key_answers_pem_and_the_same_key_as_a_verifier_key(
     world: World, client: FlaskClient, signer: Signer
 ) -> None:
@@ -238,6 +248,11 @@ def test_public_key_answers_pem_and_the_same_key_as_a_verifier_key(
         ("proofs/consistency?first=9&second=3", 422, "from size 9 to size 3"),
         ("checkpoints?cursor=%%%", 422, "cursor"),
         ("checkpoints?limit=0", 422, "limit"),
+        ("proofs/inclusion?event=99999999999999999999999", 422, "event"),
+        ("proofs/inclusion?index=99999999999999999999", 422, "index"),
+        ("checkpoints?from_size=99999999999999999999999", 422, "from_size"),
+        ("checkpoints?to_size=99999999999999999999999", 422, "to_size"),
+        ("checkpoints?cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", 422, "cursor"),
     ],
 )
 def test_ledger_routes_refuse_bad_input_with_a_problem_naming_it(
@@ -271,3 +286,37 @@ def test_a_database_from_before_notes_serves_json_and_signs_a_note_on_the_next_c
     name, key = verifier_key(client, world)
     _, size, _ = spec.open_checkpoint(latest_note(client, world), name, key)
     assert size == old.get_json()["tree_size"]
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_every_ledger_operation_matches_the_document_for_an_auditor(world: World) -> None:
+    """Generated requests (a few each) as the auditor: no 5xx, no drift from /openapi.json."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    from tests.api.test_contract import CHECKS
+
+    api = schemathesis.openapi.from_wsgi("/openapi.json", world.flask)
+    failures: list[str] = []
+    statuses: list[int] = []
+    for result in api.include(path_regex="^/ledger").get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=30,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+            database=None,
+        )
+        def exercise(case: object) -> None:
+            response = case.call_and_validate(headers=auditor(world), checks=CHECKS)  # type: ignore[attr-defined]
+            statuses.append(response.status_code)
+
+        try:
+            exercise()
+        except Exception as error:  # every operation's failure, then all of them
+            failures.append(f"{operation.label}: {error}")
+    assert failures == [], "\n\n".join(failures)
+    assert {200, 422} <= set(statuses)
