@@ -114,7 +114,7 @@ def auditors_only() -> None:
         raise Problem(
             403,
             "Forbidden",
-            f"the ledger is for auditors, not for a {caller.role} ({verdict.rule})",
+            f"the ledger is for auditors, not for role {caller.role} ({verdict.rule})",
             type_="/problems/ActionNotAllowedError",
         )
 
