@@ -108,13 +108,12 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:  # closed on a timeout too: a leaked socket fails the run (filterwarnings=error)
-            with contextlib.suppress(OSError):
-                conn.request("GET", "/health/ready")
-                if conn.getresponse().status == 200:
-                    return
-        finally:
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health/ready")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
             conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
