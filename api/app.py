@@ -2,7 +2,8 @@
 
 create_app(app, config={...}, read_side=...)
   ├── problems   the one error mapping (problem+json)
-  ├── auth       bearer tokens → one principal per request, rate limit, 415
+  ├── auth       bearer tokens → one principal per request, rate limits, 415
+  ├── refusals   repeated refused reads coalesced into one record per minute
   ├── flask-smorest Api → /openapi.json (OpenAPI 3.1), Swagger UI at /docs (local assets)
   └── blueprints health, engagements, agreement, protagonists, consents, intentions,
                  erasure, individual-sessions, trust-assessments,
@@ -20,7 +21,9 @@ from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from api import auth, problems
+from api.limits import ServerLimits
 from api.principals import PrincipalStore, database_url_of
+from api.refusals import RefusalWindows
 from api.resources import BLUEPRINTS
 from domain.trustpath import Trustpath
 
@@ -33,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "RATE_LIMIT": 200.0,
     "RATE_BURST": 400.0,
+    "ANONYMOUS_RATE_LIMIT": 2.0,
+    "ANONYMOUS_RATE_BURST": 20.0,
     "READ_WAIT_SECONDS": 5.0,
     "PROJECTION_LAG_LIMIT": 1000,
     "API_SPEC_OPTIONS": {
@@ -69,8 +74,13 @@ def create_app(
     config: Mapping[str, Any] | None = None,
     read_side: Any = None,
     principals: PrincipalStore | None = None,
+    limits: ServerLimits | None = None,
 ) -> Flask:
-    """The HTTP API over one Trustpath application (and, optionally, its read side)."""
+    """The HTTP API over one Trustpath application (and, optionally, its read side).
+
+    `limits`: the rate-limit tables shared by the server's workers (made before they
+    fork); by default this app's own. The app's refused reads are coalesced from now on
+    (`app.refusals`, api.refusals)."""
     flask_app = Flask("trustpath")
     flask_app.config.update(DEFAULTS)
     flask_app.config.update(config or {})
@@ -83,6 +93,8 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     flask_app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"))
-    auth.register(flask_app, store)
+    limits = limits or ServerLimits.make()
+    auth.register(flask_app, store, limits)
+    app.refusals = flask_app.extensions["trustpath.refusals"] = RefusalWindows(app, limits.windows)
     problems.register(flask_app)
     return flask_app

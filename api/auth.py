@@ -2,52 +2,39 @@
 
     request ── public route (health, /openapi.json, /docs)? ──────────────► view
          └── Authorization: Bearer <token> → PrincipalStore.authenticate
-                 none / unknown / revoked → 401 (recorded on a confidential route)
+                 none / unknown / revoked:
+                     over the client address's anonymous bucket → 429, nothing written
+                     → 401 (a confidential route: the refusal counted, api.refusals)
                  over the principal's token bucket → 429
+                 a confidential route, the principal's refusal budget spent → 429
                  a body that is not JSON → 415
                  → g.principal → view
+
+The buckets (api.limits) are shared by every worker of the server.
 
 Every request has exactly one principal; its `Actor` is the actor of what it does.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, request
 
+from api.limits import ServerLimits, TokenBucket
 from api.principals import Principal, PrincipalStore
 from api.problems import Problem
+
+__all__ = ["TokenBucket", "charge", "principal", "register", "spend_refusal"]
 
 PUBLIC_BLUEPRINTS = {"health", "api-docs", "swagger_ui"}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 
-class TokenBucket:
-    """A per-principal token bucket: `rate` requests a second, bursts up to `burst`."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, who: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(who, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            allowed = tokens >= 1
-            self._buckets[who] = (tokens - 1 if allowed else tokens, now)
-        return allowed
-
-
-def register(app: Flask, store: PrincipalStore) -> None:
+def register(app: Flask, store: PrincipalStore, limits: ServerLimits) -> None:
     app.extensions["trustpath.principals"] = store
-    limit = app.config["RATE_LIMIT"]
-    app.extensions["trustpath.bucket"] = TokenBucket(limit, app.config["RATE_BURST"])
+    app.extensions.update(limits.buckets(app.config))
     app.before_request(_before)
 
 
@@ -70,17 +57,46 @@ def _before() -> None:
             headers={"WWW-Authenticate": 'Bearer realm="trustpath"'},
         )
     g.principal = found
-    if not current_app.extensions["trustpath.bucket"].take(found.id):
-        raise Problem(429, "Too Many Requests", "slow down", headers={"Retry-After": "1"})
+    _limit("trustpath.bucket", found.id)
+    if _refusal_recorder() is not None:
+        refusals: TokenBucket = current_app.extensions["trustpath.refusal_bucket"]
+        if not refusals.has_tokens(found.id):
+            _too_many(refusals, found.id)
     _check_body()
 
 
+def charge(cost: float) -> None:
+    """Take `cost` more tokens from the caller's bucket for an expensive answer (429 if
+    none is left)."""
+    _limit("trustpath.bucket", principal().id, cost)
+
+
+def spend_refusal() -> None:
+    """A confidential read was refused to the caller: it spends their refusal budget."""
+    current_app.extensions["trustpath.refusal_bucket"].take(principal().id)
+
+
 def _refuse_anonymous_flood() -> None:
-    """Unauthenticated callers share a bucket per address: refusals are recorded, so a
-    flood of them must not flood the audit trail."""
-    who = f"anonymous@{request.remote_addr}"
-    if not current_app.extensions["trustpath.bucket"].take(who):
-        raise Problem(429, "Too Many Requests", "slow down", headers={"Retry-After": "1"})
+    """Unauthenticated callers share a small bucket per address, taken before anything is
+    looked up or written: their refusals are recorded, and must not flood the log."""
+    _limit("trustpath.anonymous_bucket", f"anonymous@{request.remote_addr}")
+
+
+def _limit(bucket_name: str, who: str, cost: float = 1.0) -> None:
+    bucket: TokenBucket = current_app.extensions[bucket_name]
+    if not bucket.take(who, cost):
+        _too_many(bucket, who)
+
+
+def _too_many(bucket: TokenBucket, who: str) -> None:
+    retry = str(bucket.retry_after(who))
+    raise Problem(429, "Too Many Requests", "slow down", headers={"Retry-After": retry})
+
+
+def _refusal_recorder() -> Callable[[dict[str, Any]], None] | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    found: Callable[[dict[str, Any]], None] | None = getattr(view, "record_refusal", None)
+    return found
 
 
 def _authenticate() -> Principal | None:
@@ -100,7 +116,6 @@ def _check_body() -> None:
 
 
 def _record_unauthenticated() -> None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    recorder: Callable[[dict[str, Any]], None] | None = getattr(view, "record_refusal", None)
+    recorder = _refusal_recorder()
     if recorder is not None:
         recorder(dict(request.view_args or {}))

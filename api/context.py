@@ -3,7 +3,9 @@
 A command route is three lines: its `<Thing>In` schema validated the body, then
 `command(name, eid, data)` checks the caller may see the engagement at all (the matrix's
 `status`), honours `If-Match` and `Idempotency-Key`, calls the domain (which enforces who
-may *do* what) and returns the receipt: the position reached, for read-your-writes.
+may *do* what) and returns the receipt: the position reached, for read-your-writes. The
+visibility check runs before the key is looked up, so a stranger re-using someone's key
+gets 403 and learns nothing about it.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def command(name: str, eid: UUID, data: dict[str, Any]) -> tuple[dict[str, Any],
     """Run one domain command for the caller; the receipt and its headers.
 
     The caller must be allowed to see the engagement (the matrix's `status`); that is
-    checked on the engagement the command itself loads, so it costs no extra load.
+    checked on the engagement the command itself loads, so it costs no extra load, and
+    before the idempotency key is compared with the engagement's history.
     """
     args = dict(data)
     at = args.pop("occurred_at")

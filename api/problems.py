@@ -3,7 +3,8 @@
     domain error / HTTP condition                 status  problem type
     malformed JSON                                400     about:blank
     no or unknown bearer token                    401     about:blank
-    ActionNotAllowedError, refused by the matrix  403     ActionNotAllowedError
+    ActionNotAllowedError (+ subclasses: who may  403     the error's class name (the rule)
+    do what), refused by the matrix
     NotFoundError (+ subclasses), unknown route   404     the error's class name
     method not allowed                            405     about:blank
     RuleBrokenError (+ subclasses)                409     the broken rule's class name

@@ -24,7 +24,9 @@ from flask import current_app
 
 from api.context import trustpath
 from api.problems import Problem
-from domain.access import Parties, Resource, ResourceKind, decide
+from domain.access import Parties, Resource, ResourceKind, decide, is_the_sponsor
+from domain.sponsor import sponsor_items, tell_sponsor
+from domain.state import is_active
 from domain.values import Actor
 
 UNSHOWN_MILESTONE_FIELDS = {"note_length"}
@@ -77,27 +79,26 @@ def decode_cursor(cursor: str | None) -> Any:
         ) from None
 
 
-SPONSOR_DEFAULT = {
+STATUS_ONLY = {
     "engagement_id",
     "phase",
+    "active",
     "opened_at",
     "last_activity",
     "individual_sessions",
     "relationship_sessions",
 }
-"""What a sponsor sees of an engagement by default (DOMAIN.md): phase, dates, counts."""
+"""What a reader allowed the status but not the engagement record sees of a summary."""
 
 
 def parties_of(state: dict[str, Any]) -> Parties:
     """The matrix's view of a status row's folded state (as `Trustpath.parties` computes it
     from the aggregate)."""
-    agreement = state.get("agreement") or {}
     protagonists = state["protagonists"]
     return Parties(
         coach_of={pid: p["coach_id"] for pid, p in protagonists.items()},
         sponsor=state.get("sponsor", ""),
-        sponsor_detail_allowed=bool(agreement.get("sponsor_may_be_told"))
-        and all(p["consents"].get("sponsor_reporting") for p in protagonists.values()),
+        sponsor_items=sponsor_items(state.get("agreement"), protagonists),
     )
 
 
@@ -107,9 +108,11 @@ def summary_for(reader: Actor, row: Any, parties: Parties) -> dict[str, Any] | N
 
     if not decide(reader, parties, Resource(ResourceKind.STATUS)).allowed:
         return None
-    found = summary(row)
-    if not decide(reader, parties, Resource(ResourceKind.SPONSOR_DETAIL)).allowed:
-        found = {k: v for k, v in found.items() if k in SPONSOR_DEFAULT}
+    found = {**summary(row), "active": is_active(row.phase)}
+    if is_the_sponsor(reader, parties):
+        return tell_sponsor(found, parties.sponsor_items)
+    if not decide(reader, parties, Resource(ResourceKind.ENGAGEMENT_RECORD)).allowed:
+        found = {k: v for k, v in found.items() if k in STATUS_ONLY}
     return found
 
 
@@ -166,8 +169,9 @@ def moment_view(eid: UUID, at: datetime | None, position: int | None) -> Iterato
 
 
 def trust_timeline(timeline: dict[str, Any], reader: Actor, parties: Parties) -> dict[str, Any]:
-    """The trust timeline with only the assessments the reader may see, and no note lengths."""
-    from projections.timeline import moves
+    """The trust timeline with only the assessments and milestones the reader may see (an
+    individual session or an intention of P reaches only P and P's coach), no note lengths."""
+    from projections.timeline import milestone_resource, moves
 
     assessments = [
         {k: v for k, v in a.items() if k not in ("previous_score", "moved", "milestones")}
@@ -176,6 +180,8 @@ def trust_timeline(timeline: dict[str, Any], reader: Actor, parties: Parties) ->
     milestones = [
         {k: v for k, v in m.items() if k not in UNSHOWN_MILESTONE_FIELDS}
         for m in timeline["milestones"]
+        if (resource := milestone_resource(m)) is not None
+        and decide(reader, parties, resource).allowed
     ]
     visible = [
         a

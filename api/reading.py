@@ -2,12 +2,15 @@
 
     GET …/individual-sessions/{sid}/notes      GET …/protagonists/{pid}/intention
       1. the engagement and the item exist                      → else 404
-      2. a purpose: header X-Purpose or parameter ?purpose=     → else 422 (nothing read,
-                                                                   nothing refused)
+      2. a purpose: header X-Purpose or parameter ?purpose=,    → else 422 naming it
+         printable text of at most 500 characters                  (nothing read, nothing
+                                                                   refused)
       3. Trustpath.read_content: the matrix allows it           → else 403, refusal recorded
-         then appends ContentAccessed, then decrypts
-                                       append failed            → 503, no content
-A request without a valid token on these routes is answered 401 and recorded too.
+         then appends ContentAccessed, then decrypts                (coalesced: api.refusals;
+                                       append failed            → 503, no content   it spends
+                                                                   the caller's refusal budget)
+A request without a valid token on these routes is answered 401 and recorded too (the
+refusals of one client address coalesced the same way).
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, fields
 
+from api.auth import spend_refusal
 from api.context import actor, trustpath
 from api.problems import Problem
+from api.refusals import RefusalWindows
+from domain.audit import MAX_PURPOSE, require_purpose
 from domain.engagement import Engagement
-from domain.errors import TrustpathError
+from domain.errors import ActionNotAllowedError, InvalidValueError, TrustpathError
 from domain.values import Actor
 
 log = logging.getLogger("trustpath.api")
@@ -33,10 +39,16 @@ READ_PARAMETERS = [
         "in": "header",
         "name": "X-Purpose",
         "required": False,
-        "schema": {"type": "string", "maxLength": 500},
-        "description": "Why the content is read; recorded. Required (or ?purpose=).",
+        "schema": {"type": "string", "maxLength": MAX_PURPOSE},
+        "description": "Why the content is read, printable text; recorded. Required (or "
+        "?purpose=).",
     },
-    {"in": "query", "name": "purpose", "required": False, "schema": {"type": "string"}},
+    {
+        "in": "query",
+        "name": "purpose",
+        "required": False,
+        "schema": {"type": "string", "maxLength": MAX_PURPOSE},
+    },
 ]
 
 Target = Callable[[UUID, dict[str, Any]], tuple[str, str]]
@@ -62,6 +74,9 @@ def read(
     purpose = _purpose()
     try:
         content = app.read_content(eid, reader, field, purpose, engagement)
+    except ActionNotAllowedError:
+        spend_refusal()
+        raise
     except TrustpathError:
         raise
     except Exception as error:
@@ -77,15 +92,26 @@ def read(
 
 
 def _purpose() -> str:
-    purpose = (request.headers.get("X-Purpose") or request.args.get("purpose") or "").strip()
-    if not purpose:
+    header = request.headers.get("X-Purpose", "")
+    where, name = ("headers", "X-Purpose") if header.strip() else ("query", "purpose")
+    purpose = header if header.strip() else request.args.get("purpose", "")
+    if not purpose.strip():
         raise Problem(
             422,
             "Unprocessable Content",
             "say why you read this: header X-Purpose or parameter purpose",
             errors={"headers": {"X-Purpose": ["required"]}},
         )
-    return purpose[:500]
+    try:
+        return require_purpose(purpose)
+    except InvalidValueError as error:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            str(error),
+            type_="/problems/InvalidValueError",
+            errors={where: {name: [str(error)]}},
+        ) from None
 
 
 def records_refusals(target: Target) -> Callable[[Any], Any]:
@@ -98,7 +124,9 @@ def records_refusals(target: Target) -> Callable[[Any], Any]:
                 protagonist_id, field = target(eid, view_args)  # type: ignore[arg-type]
             except TrustpathError:
                 return  # nothing confidential exists there
-            trustpath().record_denial(eid, ANONYMOUS, protagonist_id, field, "unauthenticated")  # type: ignore[arg-type]
+            refusals: RefusalWindows = current_app.extensions["trustpath.refusals"]
+            client = request.remote_addr or ""
+            refusals.refuse(eid, ANONYMOUS, protagonist_id, field, "unauthenticated", client)  # type: ignore[arg-type]
 
         view.record_refusal = record_refusal
         return view

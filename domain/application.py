@@ -5,12 +5,18 @@ rules and trigger its event, save, return a `Receipt` with the position reached 
 notification log. The library is the event store and the unit of work; nothing is wrapped
 around it.
 
-Idempotency: a command sent with an idempotency key is fingerprinted (an HMAC of the
-command's name, arguments and actor, so even a short confidential text cannot be guessed from
-it); the key and fingerprint are stored in the event itself, in the same atomic save. A
-re-sent command finds its key in the engagement's history and gets the first receipt back;
-the same key with another command is refused. Keys are scoped to one engagement; opening
-derives the engagement id from the key.
+Idempotency: a command sent with an idempotency key is fingerprinted (`domain.fingerprints`:
+nothing stored lets anyone confirm a guess of confidential content, and erasure makes that
+impossible for everyone); the key and fingerprint are stored in the event itself, in the
+same atomic save. A re-sent command finds its key in the engagement's history and gets the
+first receipt back; the same key with another command is refused, and a re-sent command
+carrying content of an erased protagonist can no longer be compared (`ContentErasedError`).
+Keys are scoped to one engagement; opening derives the engagement id from the key, through
+the master key's secret, so knowing a key does not tell the id.
+
+Authorisation comes before the replay: the caller's guard (the API's visibility check)
+runs on the loaded engagement before its history is asked about the key, and opening runs
+the opening's own checks first, so a stranger re-using a key learns nothing about it.
 
 Concurrency: a stale save raises the library's IntegrityError; a command depends only on
 the engagement's current state, so it reloads and retries once, then reports
@@ -19,16 +25,13 @@ the engagement's current state, so it reloads and retries once, then reports
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
@@ -36,12 +39,12 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from domain import errors
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
 from domain.engagement import Engagement
+from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keystore import SQLKeyStore
 from domain.positions import position_of
 from domain.state import Command
 from domain.values import Actor
 
-NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
 Guard = Callable[["Engagement"], None]
 _EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(
     "expected", default=(None, None)
@@ -82,10 +85,14 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def _check_expected(engagement: Engagement) -> None:
-    expected, guard = _EXPECTED.get()
+def _check_guard(engagement: Engagement) -> None:
+    guard = _EXPECTED.get()[1]
     if guard is not None:
         guard(engagement)
+
+
+def _check_version(engagement: Engagement) -> None:
+    expected = _EXPECTED.get()[0]
     if expected is not None and engagement.version != expected:
         raise errors.VersionMismatchError(
             f"the engagement is at version {engagement.version}, not {expected}"
@@ -111,7 +118,7 @@ class CommandSide(Application[UUID]):
         self.vault = Vault(master_key, SQLKeyStore(self.recorder.datastore))  # type: ignore[attr-defined]
         self.on_saved: list[Callable[[int], None]] = []
         """Called with the position reached after every save (e.g. in-process projections)."""
-        self._hmac_key = hashlib.sha256(b"trustpath-idempotency|" + master_key.id.encode()).digest()
+        self.fingerprints = Fingerprints(master_key, self.vault)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -133,8 +140,9 @@ class CommandSide(Application[UUID]):
         only if `guard(engagement)` does not raise (the API's visibility check).
 
         Checked on the engagement the command loaded, retries included, so a command never
-        lands on a version the client did not see; a re-sent command (same idempotency key)
-        still replays.
+        lands on a version the client did not see. The guard runs before the replay (a
+        stranger learns nothing about a key); the version after it, so a re-sent command
+        (same idempotency key) still replays.
         """
         token = _EXPECTED.set((version, guard))
         try:
@@ -145,7 +153,7 @@ class CommandSide(Application[UUID]):
     def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
         """A new item's id: derived from the idempotency key, so a retry gets the same id."""
         if key:
-            return str(uuid5(NAMESPACE, f"{engagement_id}|{kind}|{key}"))
+            return str(self.fingerprints.derived_id(f"{engagement_id}|{kind}|{key}"))
         return str(uuid4())
 
     def command(
@@ -158,15 +166,21 @@ class CommandSide(Application[UUID]):
         args: dict[str, Any],
         run: Callable[[Engagement, Command], object],
         item_id: str = "",
+        sealed: Mapping[str, str] | None = None,
     ) -> Receipt:
-        fingerprint = self.fingerprint(cmd_name, args, actor)
-        cmd = Command(actor, occurred_at, self.clock(), key, fingerprint)
+        """Run one command; `sealed` maps each confidential argument to its protagonist."""
+        now = self.clock()
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
+            _check_guard(engagement)
+            fingerprint = self.fingerprints.for_command(
+                engagement, cmd_name, args, actor, key, sealed
+            )
+            cmd = Command(actor, occurred_at, now, key, fingerprint)
             done = self._replay(engagement, cmd, item_id)
             if done is not None:
                 return done
-            _check_expected(engagement)
+            _check_version(engagement)
             run(engagement, cmd)
             try:
                 return self._save(engagement, item_id)
@@ -178,17 +192,13 @@ class CommandSide(Application[UUID]):
         raise AssertionError("unreachable")
 
     def open_command(self, cmd: Command, make: Callable[[UUID], Engagement]) -> Receipt:
-        engagement_id = (
-            uuid5(NAMESPACE, f"open|{cmd.idempotency_key}") if cmd.idempotency_key else uuid4()
-        )
-        if cmd.idempotency_key:
-            try:
-                done = self._replay(self.engagement(engagement_id), cmd, "")
-            except errors.EngagementNotFoundError:
-                done = None
-            if done is not None:
-                return done
+        """Open with `make`, whose checks (who may open) run before any replay."""
+        key = cmd.idempotency_key
+        engagement_id = self.fingerprints.derived_id(f"open|{key}") if key else uuid4()
         engagement = make(engagement_id)
+        done = self._replay_opening(engagement_id, cmd) if key else None
+        if done is not None:
+            return done
         try:
             return self._save(engagement, "")
         except IntegrityError:
@@ -197,13 +207,26 @@ class CommandSide(Application[UUID]):
                 raise errors.ConcurrentUpdateError("engagement id collision; retry") from None
             return done
 
-    def fingerprint(self, cmd_name: str, args: dict[str, Any], actor: Actor | None = None) -> str:
-        """The command's HMAC; the actor is part of it, so another actor's key is refused."""
-        body: dict[str, Any] = {"command": cmd_name, "args": args}
-        if actor is not None:
-            body["actor"] = actor.as_dict()
-        canonical = json.dumps(body, sort_keys=True, default=str)
-        return hmac.new(self._hmac_key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+    def _replay_opening(self, engagement_id: UUID, cmd: Command) -> Receipt | None:
+        # An engagement opened before ids went through the secret has uuid5(key) as its id;
+        # looking there too keeps a retry across the upgrade from opening a second one.
+        legacy_id = uuid5(NAMESPACE, f"open|{cmd.idempotency_key}")
+        for candidate in (engagement_id, legacy_id):
+            try:
+                return self._replay(self.engagement(candidate), cmd, "")
+            except errors.EngagementNotFoundError:
+                continue
+        return None
+
+    def fingerprint(
+        self,
+        cmd_name: str,
+        args: dict[str, Any],
+        actor: Actor,
+        sealed: Mapping[str, str] | None = None,
+    ) -> str:
+        """The command's fingerprint (see `domain.fingerprints`)."""
+        return self.fingerprints.of(cmd_name, args, actor, sealed)
 
     def sealer(self, engagement_id: UUID) -> Callable[[str, str, str], Sealed]:
         def seal(protagonist_id: str, field: str, plaintext: str) -> Sealed:
@@ -218,9 +241,15 @@ class CommandSide(Application[UUID]):
         if handled is None:
             return None
         fingerprint, version = handled
+        if not self.fingerprints.comparable(fingerprint):
+            raise errors.IdempotencyKeyReusedError(
+                "this idempotency key was used before fingerprints were made under the master "
+                "key's secret, so the first command cannot be compared with this one; check "
+                "whether it already took effect"
+            )
         if fingerprint != cmd.fingerprint:
             raise errors.IdempotencyKeyReusedError(
-                f"idempotency key {cmd.idempotency_key!r} was used for a different command"
+                "this idempotency key was used for a different command"
             )
         position = position_of(self.recorder, engagement.id, version)
         return Receipt(engagement.id, position, version, item_id, replayed=True)

@@ -4,17 +4,27 @@
     data key  ──AES key wrap (RFC 3394) under the master key──▶ key store row
     erasure   ──destroys the key store row──▶ Sealed content reads back as ERASED
 
-A `Sealed` value records the key id, the nonce, the ciphertext and the plaintext's length
-(the length may be shown, the text never). The associated data binds a ciphertext to the
+A `Sealed` value records the key id, the nonce, the ciphertext and a length. The plaintext
+is padded inside the encryption to a multiple of BUCKET (64) bytes (ISO/IEC 7816-4: one 0x80
+byte, then zeros), so neither the ciphertext nor the stored length tells more than the
+bucket: `len` is the padded size, an upper bound. Values sealed before padding existed
+(`alg` "A256GCM", `len` the exact length) still open; their `bucket` is computed the same
+way, so the read side shows only buckets. The associated data binds a ciphertext to the
 place it was written for, so a ciphertext moved to another field or protagonist does not
 open. Decryption is only done by `Vault.open`, which the read path calls after the access
 has been authorised and recorded.
+
+The keys themselves never leave this module. `MasterKey.derive(label)` hands out a secret
+for one purpose, an HMAC of the master key's bytes (never of its id, which the key store
+shows in clear); `Vault.digest` hands out an HMAC of a text under a key derived from a
+protagonist's data key, which nobody can recompute once erasure destroyed that key.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -25,6 +35,11 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from eventsourcing.persistence import Transcoding
 
 ALGORITHM: Final = "A256GCM"
+"""Sealed before padding: the plaintext as is, `len` its exact length (old events only)."""
+PADDED: Final = "A256GCM-PAD64"
+"""Sealed with the plaintext padded to a multiple of BUCKET bytes; `len` is that size."""
+BUCKET: Final = 64
+TAG_BYTES: Final = 16
 ERASED: Final = "[erased]"
 """What erased content reads back as: an explicit marker, never ciphertext or an error."""
 
@@ -45,7 +60,14 @@ class Sealed:
     nonce: str
     ciphertext: str
     length: int
-    alg: str = ALGORITHM
+    alg: str = PADDED
+
+    @property
+    def bucket(self) -> int:
+        """The padded size: all that may be shown of the plaintext's length."""
+        if self.alg == PADDED:
+            return self.length
+        return padded_size(len(base64.b64decode(self.ciphertext)) - TAG_BYTES)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +143,10 @@ class MasterKey:
     def as_text(self) -> str:
         return base64.b64encode(self._key).decode()
 
+    def derive(self, label: str) -> bytes:
+        """A 32-byte secret for one purpose, from the key's bytes: unknowable without them."""
+        return hmac.new(self._key, f"trustpath/derive|{label}".encode(), hashlib.sha256).digest()
+
     def wrap(self, data_key: bytes) -> bytes:
         return aes_key_wrap(self._key, data_key)
 
@@ -143,6 +169,7 @@ class Vault:
         self._master = master_key
         self._keys = keys
         self._sealing_keys: dict[str, bytes] = {}
+        self._digest_keys: dict[str, bytes] = {}
         foreign = keys.master_key_ids() - {master_key.id}
         if foreign:
             raise MasterKeyError(
@@ -153,10 +180,24 @@ class Vault:
     def seal(self, plaintext: str, place: Place) -> Sealed:
         key_id = key_id_for(place.protagonist_id)
         nonce = os.urandom(12)
-        data = AESGCM(self._sealing_key(key_id)).encrypt(
-            nonce, plaintext.encode(), place.associated_data()
-        )
-        return Sealed(key_id, _b64(nonce), _b64(data), len(plaintext))
+        padded = pad(plaintext.encode())
+        data = AESGCM(self._sealing_key(key_id)).encrypt(nonce, padded, place.associated_data())
+        return Sealed(key_id, _b64(nonce), _b64(data), len(padded), PADDED)
+
+    def digest(self, protagonist_id: str, text: str) -> str:
+        """An HMAC of `text` under a key derived from the protagonist's data key.
+
+        It lets the command side tell whether two commands carried the same confidential
+        text without storing anything a guess could be checked against: nobody without the
+        data key can recompute it, and after erasure nobody can at all. The caller makes
+        sure the protagonist exists and is not erased (a missing key would be created).
+        """
+        key_id = key_id_for(protagonist_id)
+        key = self._digest_keys.get(key_id)
+        if key is None:
+            key = hmac.new(self._sealing_key(key_id), b"trustpath/digest", hashlib.sha256).digest()
+            self._digest_keys[key_id] = key
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
     def open(self, sealed: Sealed, place: Place) -> str:
         """Return the plaintext, or ERASED if the protagonist's key was destroyed."""
@@ -173,12 +214,13 @@ class Vault:
             )
         except InvalidTag:
             raise CorruptContentError(f"sealed content at {place.field} failed to open") from None
-        return plain.decode()
+        return (unpad(plain) if sealed.alg == PADDED else plain).decode()
 
     def destroy(self, protagonist_id: str) -> None:
         """Crypto-shred: the protagonist's data key is gone, in this process and in the store."""
         key_id = key_id_for(protagonist_id)
         self._sealing_keys.pop(key_id, None)
+        self._digest_keys.pop(key_id, None)
         self._keys.destroy(key_id)
 
     def _sealing_key(self, key_id: str) -> bytes:
@@ -195,6 +237,24 @@ class Vault:
             key = self._master.unwrap(row[0])
             self._sealing_keys[key_id] = key
         return key
+
+
+def padded_size(length: int) -> int:
+    """The size of `length` bytes once padded: the next multiple of BUCKET above it."""
+    return (length // BUCKET + 1) * BUCKET
+
+
+def pad(data: bytes) -> bytes:
+    """ISO/IEC 7816-4 padding to padded_size: 0x80, then zeros (always at least one byte)."""
+    return data + b"\x80" + bytes(padded_size(len(data)) - len(data) - 1)
+
+
+def unpad(data: bytes) -> bytes:
+    """The data `pad` was given: strip the zeros, then the one 0x80 before them."""
+    stripped = data.rstrip(b"\x00")
+    if not stripped.endswith(b"\x80"):
+        raise CorruptContentError("sealed content has no valid padding")
+    return stripped[:-1]
 
 
 def _b64(data: bytes) -> str:

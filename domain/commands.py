@@ -44,9 +44,8 @@ class Commands(CommandSide):
             "sponsor": sponsor,
             "policy": json_safe(the_policy.as_dict()),
         }
-        cmd = Command(
-            actor, occurred_at, self.clock(), key, self.fingerprint("open_engagement", args, actor)
-        )
+        fingerprint = self.fingerprint("open_engagement", args, actor) if key else ""
+        cmd = Command(actor, occurred_at, self.clock(), key, fingerprint)
         return self.open_command(
             cmd,
             lambda engagement_id: Engagement.open(

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.events import EngagementEvent
 from domain.state import Command, EngagementState
 from domain.values import Assessor, Challenge, parse_enum, require_text
@@ -26,6 +27,8 @@ OPEN = "open"
 
 
 class CommitmentMade(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     commitment_id: str
     session_id: str
     kind: str
@@ -47,6 +50,8 @@ class CommitmentMade(EngagementEvent):
 
 
 class CommitmentHonoured(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     commitment_id: str
     evidence: str
     assessed_by: str
@@ -58,6 +63,8 @@ class CommitmentHonoured(EngagementEvent):
 
 
 class CommitmentBroken(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     commitment_id: str
     reason: str
 
@@ -66,6 +73,8 @@ class CommitmentBroken(EngagementEvent):
 
 
 class CommitmentWithdrawn(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     commitment_id: str
     reason: str
 
@@ -75,6 +84,8 @@ class CommitmentWithdrawn(EngagementEvent):
 
 class CommitmentRenegotiated(EngagementEvent):
     """The old commitment is superseded; the new terms follow as a CommitmentMade."""
+
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
 
     commitment_id: str
     new_commitment_id: str

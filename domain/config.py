@@ -6,7 +6,8 @@
 
 With the embedded default a missing master key file is generated under ./var/ and the
 operator is told so; a production configuration (PostgreSQL, or TRUSTPATH_ENV=production)
-without a master key file refuses to start.
+without a master key file refuses to start. The SQLite database (and so its -wal and -shm)
+and a generated key file are created 0600, whatever the umask (see domain.private_files).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from domain.ciphers import MasterKey, MasterKeyError
+from domain.private_files import create_store_file, write_new
 
 if TYPE_CHECKING:
     from domain.trustpath import Trustpath
@@ -27,10 +29,15 @@ Say = Callable[[str], None]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/trustpath.db"
 DEFAULT_KEY_FILE = "var/master.key"
+CONNECT_TIMEOUT_S = 5
 
 
 class ConfigurationError(Exception):
     """The configuration is missing or malformed; trustpath cannot start."""
+
+
+class StoreUnreachableError(ConfigurationError):
+    """The configured PostgreSQL server does not answer or refuses us; trustpath cannot start."""
 
 
 @dataclass(frozen=True)
@@ -56,17 +63,26 @@ def store_env(database_url: str) -> dict[str, str]:
         path = database_url[len("sqlite:///") :] if database_url.startswith("sqlite:///") else ""
         if not path:
             raise ConfigurationError(f"malformed SQLite URL {database_url!r} (sqlite:///PATH)")
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path != ":memory:" and not path.startswith("file:"):
+            try:
+                create_store_file(Path(path))
+            except OSError as error:
+                raise ConfigurationError(
+                    f"cannot create the SQLite store at {path}: {error.strerror or error}"
+                ) from None
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        if not parts.hostname or not parts.path.strip("/"):
-            raise ConfigurationError(f"malformed PostgreSQL URL {database_url!r}")
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            port = 0
+        if not parts.hostname or not parts.path.strip("/") or not port:
+            raise ConfigurationError(f"malformed PostgreSQL URL {redacted(database_url)!r}")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
             "POSTGRES_HOST": parts.hostname,
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(port),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "10",
@@ -74,30 +90,46 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "5",
         }
     raise ConfigurationError(
-        f"unsupported TRUSTPATH_DATABASE_URL {database_url!r}: use sqlite:/// or postgresql://"
+        f"unsupported TRUSTPATH_DATABASE_URL {redacted(database_url)!r}: "
+        "use sqlite:/// or postgresql://"
     )
+
+
+def redacted(database_url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    return database_url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def load_master_key(settings: Settings, say: Say | None = None) -> MasterKey:
     """Read the master key; generate one only for the embedded default."""
     path = Path(settings.master_key_file or DEFAULT_KEY_FILE)
     if path.exists():
-        try:
-            return MasterKey.from_text(path.read_text())
-        except MasterKeyError as error:
-            raise ConfigurationError(f"{path}: {error}") from None
+        return _read_master_key(path)
     if settings.production or settings.master_key_file:
         raise ConfigurationError(
             f"no master key at {path}: set TRUSTPATH_MASTER_KEY_FILE to an existing key file "
             "(a production configuration never generates one)"
         )
     key = MasterKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(key.as_text() + "\n")
+    try:
+        write_new(path, (key.as_text() + "\n").encode())
+    except FileExistsError:  # another process generated it first: theirs is the key
+        return _read_master_key(path)
     if say is not None:
         say(f"generated a new master key at {path} (embedded default; keep it safe)")
     return key
+
+
+def _read_master_key(path: Path) -> MasterKey:
+    try:
+        return MasterKey.from_text(path.read_text())
+    except (MasterKeyError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"{path}: {error}") from None
+    except OSError as error:  # e.g. a dangling link: never followed to write, nor read
+        raise ConfigurationError(f"{path}: {error.strerror or error}") from None
 
 
 def build_app(settings: Settings | None = None, say: Say | None = None) -> Trustpath:
@@ -106,4 +138,28 @@ def build_app(settings: Settings | None = None, say: Say | None = None) -> Trust
 
     settings = settings or Settings.from_environ()
     env = store_env(settings.database_url)
-    return Trustpath(env, master_key=load_master_key(settings, say))
+    master_key = load_master_key(settings, say)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        check_reachable(settings.database_url, env)
+    return Trustpath(env, master_key=master_key)
+
+
+def check_reachable(database_url: str, env: dict[str, str]) -> None:
+    """Connect once, briefly: the library's pool would retry an unreachable server for 30 s
+    and then fail with a vaguer reason."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=CONNECT_TIMEOUT_S,
+        ).close()
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split())
+        raise StoreUnreachableError(
+            f"the store at {redacted(database_url)} is unreachable: {reason}"
+        ) from None

@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.commitments import RenegotiationCommands
 from domain.individual_space import IndividualSpaceCommands
 from domain.lifecycle import LifecycleCommands
@@ -41,6 +42,8 @@ class Engagement(
     """A coaching engagement between two or more protagonists and their coaches."""
 
     class Opened(Aggregate.Created):
+        resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
         title: str
         organisation: str
         context: str

@@ -10,7 +10,9 @@ problem's title, and the class name is the problem's type.
     ├── NotFoundError                check the identifier (404)
     │   ├── EngagementNotFoundError, ProtagonistNotFoundError, CoachNotFoundError
     │   └── SessionNotFoundError, CommitmentNotFoundError, IntentionNotFoundError
-    ├── ActionNotAllowedError        this actor may not do this (403)
+    ├── ActionNotAllowedError        who may do what: this actor may not do this (403)
+    │   ├── NotTheProtagonistsCoachError
+    │   └── ConsentNotByProtagonistOrOwnCoachError
     ├── ConcurrentUpdateError        reload and retry (409)
     │   └── VersionMismatchError     not at the version the client expected (412)
     └── RuleBrokenError              the method forbids it now (409, type = the rule)
@@ -80,11 +82,19 @@ class IntentionNotFoundError(NotFoundError):
     """The protagonist has not declared an intention yet."""
 
 
-# -- permissions and concurrency --------------------------------------------------------
+# -- who may do what, and concurrency -------------------------------------------------
 
 
 class ActionNotAllowedError(TrustpathError, PermissionError):
     """The actor's role or relation to the engagement does not allow this action."""
+
+
+class NotTheProtagonistsCoachError(ActionNotAllowedError):
+    """Only the protagonist's own coach may act in their individual space."""
+
+
+class ConsentNotByProtagonistOrOwnCoachError(ActionNotAllowedError):
+    """Consent is given or withdrawn by the protagonist, or recorded by their own coach."""
 
 
 class ConcurrentUpdateError(TrustpathError):
@@ -152,10 +162,6 @@ class CoachNotAssignedError(RuleBrokenError):
 
 class CoachAlreadyAssignedError(RuleBrokenError):
     """The protagonist already has a coach; reassign instead."""
-
-
-class NotTheProtagonistsCoachError(RuleBrokenError):
-    """An individual session has exactly one protagonist and that protagonist's coach."""
 
 
 class IndividualSessionsMissingError(RuleBrokenError):

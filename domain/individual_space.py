@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.ciphers import Sealed
 from domain.events import EngagementEvent
 from domain.state import Command, EngagementState
@@ -36,6 +37,9 @@ def intention_field(protagonist_id: str, version: int) -> str:
 
 
 class IndividualSessionHeld(EngagementEvent):
+    resource_kind = ResourceKind.INDIVIDUAL_CONTENT
+    dated_fact = True
+
     session_id: str
     protagonist_id: str
     coach_id: str
@@ -54,6 +58,8 @@ class IndividualSessionHeld(EngagementEvent):
 
 
 class IntentionDeclared(EngagementEvent):
+    resource_kind = ResourceKind.INDIVIDUAL_CONTENT
+
     protagonist_id: str
     intention_version: int
     intention: Sealed
@@ -65,10 +71,12 @@ class IntentionDeclared(EngagementEvent):
 
 
 class IntentionRevised(IntentionDeclared):
-    pass
+    resource_kind = ResourceKind.INDIVIDUAL_CONTENT
 
 
 class IntentionShared(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     protagonist_id: str
     intention_version: int
     shared_text: str
@@ -78,6 +86,8 @@ class IntentionShared(EngagementEvent):
 
 
 class TrustAssessed(EngagementEvent):
+    resource_kind = ResourceKind.TRUST_ASSESSMENTS
+
     protagonist_id: str
     toward_id: str
     challenge: str

@@ -14,12 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.events import EngagementEvent
 from domain.state import Command, EngagementState
 from domain.values import Role, require_text
 
 
 class EngagementPaused(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
@@ -27,11 +30,15 @@ class EngagementPaused(EngagementEvent):
 
 
 class EngagementResumed(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     def evolve(self, engagement: EngagementState) -> None:
         engagement.paused = False
 
 
 class TerminationRequested(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     requested_by_role: str
     reason: str
 
@@ -40,6 +47,8 @@ class TerminationRequested(EngagementEvent):
 
 
 class EngagementCompleted(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     individual_sessions: int
     relationship_sessions: int
     challenges_explored: list[str]
@@ -49,6 +58,8 @@ class EngagementCompleted(EngagementEvent):
 
 
 class EngagementClosedEarly(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     reason: str
     minimums_met: bool
 
@@ -57,6 +68,8 @@ class EngagementClosedEarly(EngagementEvent):
 
 
 class FollowUpHeld(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     months_after: int
     trust_lasted: bool
     shared_notes: str

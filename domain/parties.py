@@ -4,8 +4,9 @@ Rules enforced here:
 - the agreement is signed once, by the practice admin, before any session;
 - protagonists (person or entity) are enrolled before the gate; each has exactly one
   individual coach at a time (assign once, then reassign);
-- consent is given or withdrawn by the protagonist, or by a coach recording the
-  protagonist's written consent;
+- the agreement lists what the sponsor may be told, from `domain.sponsor`'s items;
+- consent is given or withdrawn by the protagonist, or by *their own* coach recording the
+  protagonist's written consent (nobody else: not another coach of the engagement);
 - erasure (crypto-shredding) is executed by the practice admin on the protagonist's request.
 """
 
@@ -14,13 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.ciphers import key_id_for
 from domain.events import EngagementEvent
+from domain.sponsor import parse_items
 from domain.state import Command, EngagementState
 from domain.values import ConsentScope, ProtagonistKind, Role, parse_enum, require_text
 
 
 class AgreementSigned(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     parties: list[str]
     confidentiality: str
     sponsor_may_be_told: list[str]
@@ -35,6 +40,8 @@ class AgreementSigned(EngagementEvent):
 
 
 class ProtagonistEnrolled(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     name: str
     kind: str
@@ -53,6 +60,8 @@ class ProtagonistEnrolled(EngagementEvent):
 
 
 class CoachAssigned(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     coach_id: str
     coach_name: str
@@ -62,6 +71,8 @@ class CoachAssigned(EngagementEvent):
 
 
 class CoachReassigned(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     coach_id: str
     coach_name: str
@@ -73,6 +84,8 @@ class CoachReassigned(EngagementEvent):
 
 
 class ConsentGiven(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     scope: str
     evidence: str
@@ -82,6 +95,8 @@ class ConsentGiven(EngagementEvent):
 
 
 class ConsentWithdrawn(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     scope: str
     evidence: str
@@ -91,6 +106,8 @@ class ConsentWithdrawn(EngagementEvent):
 
 
 class ErasureExecuted(EngagementEvent):
+    resource_kind = ResourceKind.ENGAGEMENT_RECORD
+
     protagonist_id: str
     key_id: str
     request_reference: str
@@ -122,7 +139,7 @@ class PartiesCommands(EngagementState):
             cmd,
             parties=[require_text(p, "party") for p in parties] or _no_parties(),
             confidentiality=require_text(confidentiality, "confidentiality"),
-            sponsor_may_be_told=[require_text(s, "sponsor item") for s in sponsor_may_be_told],
+            sponsor_may_be_told=parse_items(sponsor_may_be_told),
             retention_days=retention_days,
         )
 
@@ -203,14 +220,15 @@ class PartiesCommands(EngagementState):
         return key_id
 
     def _check_consent(self, cmd: Command, protagonist_id: str, evidence: str) -> None:
-        self.protagonist(protagonist_id)
+        coach_id = self.protagonist(protagonist_id)["coach_id"]
         if cmd.actor.role == Role.PROTAGONIST and cmd.actor.id == protagonist_id:
             return
-        if cmd.actor.role == Role.COACH and cmd.actor.id in self.coach_ids():
+        if cmd.actor.role == Role.COACH and coach_id and cmd.actor.id == coach_id:
             require_text(evidence, "written consent evidence (required when a coach records it)")
             return
-        raise errors.ActionNotAllowedError(
-            "consent is given by the protagonist, or recorded by a coach from written consent"
+        raise errors.ConsentNotByProtagonistOrOwnCoachError(
+            f"{cmd.actor.role} {cmd.actor.id!r} may not give or withdraw consent for "
+            f"protagonist {protagonist_id!r}"
         )
 
     def _consent(self, protagonist_id: str, scope: str, evidence: str) -> dict[str, Any]:

@@ -12,12 +12,16 @@ Rules enforced here:
 from __future__ import annotations
 
 from domain import errors
+from domain.access import ResourceKind
 from domain.events import EngagementEvent
 from domain.state import Command, EngagementState
 from domain.values import require_text
 
 
 class RelationshipSessionHeld(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    dated_fact = True
+
     session_id: str
     challenge: str
     attendees: list[str]
@@ -34,6 +38,8 @@ class RelationshipSessionHeld(EngagementEvent):
 
 
 class PresenceSetbackRecorded(EngagementEvent):
+    resource_kind = ResourceKind.RELATIONSHIP_SPACE
+
     challenge: str
     absent: list[str]
     note: str

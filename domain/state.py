@@ -27,6 +27,14 @@ APPEND_ONLY_MAPS = frozenset(
 (strings or fresh lists), never changed in place: a copy may share their values."""
 
 
+INACTIVE_PHASES = frozenset({Phase.TERMINATION_REQUESTED, Phase.COMPLETED, Phase.CLOSED})
+
+
+def is_active(phase: str) -> bool:
+    """Whether an engagement in this phase is active (a paused one still is)."""
+    return phase not in INACTIVE_PHASES
+
+
 @dataclass(frozen=True)
 class Command:
     """What every command carries besides its own arguments."""

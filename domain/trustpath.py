@@ -10,20 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from typing import Protocol
 from uuid import UUID
 
 from domain import errors
 from domain.access import Decision, Parties, Resource, ResourceKind, decide
 from domain.application import Receipt, json_safe
-from domain.audit import AccessDenied, AuditRecord, ContentAccessed
+from domain.audit import AccessDenied, AuditRecord, ContentAccessed, require_purpose
 from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
-from domain.values import Actor, Space, require_text
+from domain.sponsor import sponsor_items
+from domain.values import Actor, Space
 
 SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
+
+
+class Refusals(Protocol):
+    """Takes a refused read instead of recording it at once (see `Trustpath.refusals`)."""
+
+    def refuse(
+        self, eid: UUID, reader: Actor, protagonist_id: str, item: str, why: str
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,10 @@ class Content:
 
 class Trustpath(Commands):
     """trustpath's command side and its recorded read path."""
+
+    refusals: Refusals | None = None
+    """Where refused reads go; None: one AccessDenied each. The HTTP API coalesces
+    repeated refusals through it (api.refusals), so that nobody can grow the log at will."""
 
     # -- individual space -----------------------------------------------------------------
 
@@ -57,6 +71,7 @@ class Trustpath(Commands):
         sid = self.item_id(eid, key, "individual_session")
         return self._sealed_do(
             "hold_individual_session",
+            "notes",
             eid,
             actor,
             at,
@@ -80,7 +95,14 @@ class Trustpath(Commands):
         key: str = "",
     ) -> Receipt:
         return self._sealed_do(
-            "declare_intention", eid, actor, at, key, protagonist_id=protagonist_id, text=text
+            "declare_intention",
+            "text",
+            eid,
+            actor,
+            at,
+            key,
+            protagonist_id=protagonist_id,
+            text=text,
         )
 
     def share_intention(
@@ -301,13 +323,10 @@ class Trustpath(Commands):
     # -- the recorded read path -----------------------------------------------------------
 
     def parties(self, engagement: Engagement) -> Parties:
-        allowed = bool(
-            engagement.agreement and engagement.agreement["sponsor_may_be_told"]
-        ) and all(p["consents"].get("sponsor_reporting") for p in engagement.protagonists.values())
         return Parties(
             coach_of={pid: p["coach_id"] for pid, p in engagement.protagonists.items()},
             sponsor=engagement.sponsor,
-            sponsor_detail_allowed=allowed,
+            sponsor_items=sponsor_items(engagement.agreement, engagement.protagonists),
         )
 
     def authorise(
@@ -321,7 +340,10 @@ class Trustpath(Commands):
         """Decide, and record the refusal if it is one (raises ActionNotAllowedError)."""
         decision = decide(reader, self.parties(engagement or self.engagement(eid)), resource)
         if not decision.allowed:
-            self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
+            if self.refusals is not None:
+                self.refusals.refuse(eid, reader, resource.protagonist_id, item, decision.rule)
+            else:
+                self.record_denial(eid, reader, resource.protagonist_id, item, decision.rule)
             raise errors.ActionNotAllowedError(f"not allowed to read {item}")
         return decision
 
@@ -337,7 +359,7 @@ class Trustpath(Commands):
 
         `engagement`, when the caller has just loaded it (to name the field), saves a load.
         """
-        purpose = require_text(purpose, "purpose")
+        purpose = require_purpose(purpose)
         engagement = engagement or self.engagement(eid)
         try:
             protagonist_id, version = engagement.content_index[field]
@@ -365,8 +387,18 @@ class Trustpath(Commands):
         return Content(field, protagonist_id, text, text == ERASED, position)
 
     def record_denial(
-        self, eid: UUID, reader: Actor, protagonist_id: str, item: str, why: str
+        self,
+        eid: UUID,
+        reader: Actor,
+        protagonist_id: str,
+        item: str,
+        why: str,
+        *,
+        count: int = 1,
+        client: str = "",
+        window: str = "",
     ) -> int:
+        """Record `count` refusals of `item` to `reader` (see AccessDenied)."""
         record = AuditRecord._create(
             AccessDenied,
             engagement_id=eid,
@@ -376,6 +408,9 @@ class Trustpath(Commands):
             protagonist_id=protagonist_id,
             item=item,
             reason=why,
+            count=count,
+            client=client,
+            window=window,
         )
         return self.save_and_notify(record)
 
@@ -393,6 +428,7 @@ class Trustpath(Commands):
     def _sealed_do(
         self,
         cmd_name: str,
+        sealed_arg: str,
         eid: UUID,
         actor: Actor,
         at: datetime,
@@ -400,13 +436,15 @@ class Trustpath(Commands):
         item_id: str = "",
         **args: object,
     ) -> Receipt:
+        """A command whose `sealed_arg` is sealed under the key of its `protagonist_id`."""
         seal = self.sealer(eid)
 
         def run(engagement: Engagement, cmd: object) -> object:
             return getattr(engagement, cmd_name)(cmd, seal, **args)
 
         fingerprint_args = {k: json_safe(v) for k, v in args.items()}
-        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id)
+        sealed = {sealed_arg: str(args["protagonist_id"])}
+        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id, sealed)
 
     @cached_property
     def _sealed_cache(self) -> dict[tuple[UUID, int], Sealed]:

@@ -1,24 +1,39 @@
 """The `trustpath` command line: wiring, serving, demo, and operations.
 
 Every command has --help, shows progress on long work, and exits non-zero with a
-one-line reason on failure.
+one-line reason on failure (`--debug` shows the traceback instead). Every file a command
+creates is its owner's only: the process umask is 077.
 """
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from ops.terminal import fails_cleanly
+from ops.terminal import CleanGroup, Debug, fails_cleanly
+
+OWNER_ONLY_UMASK = 0o077
 
 
-@click.group()
+@click.group(cls=CleanGroup)
 @click.version_option(package_name="trustpath")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="TRUSTPATH_DEBUG",
+    help="Show the traceback of an expected failure instead of its one line.",
+)
+def main(debug: bool) -> None:
     """trustpath: the event-sourced backend of trust-crisis coaching engagements.
 
     Configuration comes from the environment: TRUSTPATH_DATABASE_URL (default
     sqlite:///var/trustpath.db) and TRUSTPATH_MASTER_KEY_FILE.
     """
+    Debug.on = debug
+    # The store, its keys, exports and whatever SQLite or a library creates on the side
+    # (a -journal, a directory) are readable by their owner only, whatever the shell's umask.
+    os.umask(OWNER_ONLY_UMASK)
 
 
 @main.command()

@@ -1,7 +1,11 @@
 """`trustpath serve` and `trustpath principals add|list|revoke`.
 
 serve runs the API on gunicorn (a programmatic `BaseApplication`): each worker builds its
-own Trustpath application and read side from the environment. With the embedded SQLite
+own Trustpath application and read side from the environment. The workers are
+`ops.http_worker.BufferingWorker`s (a request reaches a thread only once it has fully
+arrived, so slow clients cannot pin the threads), and they share the rate-limit tables the
+master makes before forking them (`api.limits`: a limit holds per server, not per worker).
+A stopping worker writes its pending refusal summaries (`api.refusals`). With the embedded SQLite
 default the projections run in-process (they catch up after every command); on
 PostgreSQL they are expected from `trustpath projections follow` unless
 `--projections in-process` is given. `--demo` plays the demo engagement first and prints
@@ -11,6 +15,7 @@ one demo token per role.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from typing import Any
 
@@ -18,8 +23,9 @@ import click
 from gunicorn.app.base import BaseApplication
 from rich.table import Table
 
+from api.limits import ServerLimits
 from api.principals import ROLES, PrincipalStore
-from domain.config import Settings, build_app
+from domain.config import ConfigurationError, Settings, build_app, store_env
 from ops.terminal import console, err_console, fails_cleanly
 
 GIL_SWITCH_SECONDS = 0.0005
@@ -32,17 +38,25 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, options: dict[str, Any], in_process: bool) -> None:
         self.options, self.in_process = options, in_process
+        self.limits = ServerLimits.make()  # in the master: every worker forked shares it
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in {**self.options, "worker_exit": _worker_exit}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return make_wsgi_app(self.in_process)
+        return make_wsgi_app(self.in_process, self.limits)
 
 
-def make_wsgi_app(in_process: bool) -> Any:
+def _worker_exit(_arbiter: Any, worker: Any) -> None:
+    """A worker stops: write the refusal summaries it still holds."""
+    refusals = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("trustpath.refusals")
+    if refusals:
+        refusals.close()
+
+
+def make_wsgi_app(in_process: bool, limits: ServerLimits | None = None) -> Any:
     """The Flask app of one worker, on the configured store, with its read side."""
     from api import create_app
     from projections.engine import make_engine
@@ -58,7 +72,7 @@ def make_wsgi_app(in_process: bool) -> Any:
         start_ticking(read_side.engine)
     limit = float(os.environ.get("TRUSTPATH_RATE_LIMIT", "200"))
     config = {"DATABASE_URL": settings.database_url, "RATE_LIMIT": limit, "RATE_BURST": 2 * limit}
-    return create_app(app, config=config, read_side=read_side)
+    return create_app(app, config=config, read_side=read_side, limits=limits)
 
 
 @click.command()
@@ -85,6 +99,7 @@ def serve(
     bind: str, workers: int, threads: int, projections: str, demo: bool, access_log: bool
 ) -> None:
     """Serve the HTTP API on gunicorn (docs at /docs, contract at /openapi.json)."""
+    require_free(bind)
     settings = Settings.from_environ()
     in_process = projections == "in-process" or (
         projections == "auto" and settings.database_url.startswith("sqlite")
@@ -97,11 +112,29 @@ def serve(
         "bind": bind,
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": "ops.http_worker.BufferingWorker",
         "accesslog": "-" if access_log else None,
         "timeout": 60,
     }
     Server(options, in_process).run()
+
+
+def require_free(bind: str) -> None:
+    """Refuse an address we cannot listen on, in one line: gunicorn would retry a taken one
+    five times and log twelve lines."""
+    if bind.startswith(("unix:", "fd://")):
+        return
+    host, _, port = bind.rpartition(":")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            probe.bind(address)
+    except (OSError, ValueError) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigurationError(f"cannot listen on {bind}: {why}") from None
 
 
 def _build_read_side(settings: Settings) -> None:
@@ -151,6 +184,14 @@ def _demo(settings: Settings) -> None:
     click.echo(f"export EID={run.engagement_id}")
 
 
+def principal_store() -> PrincipalStore:
+    """The configured principals table; on a fresh SQLite store, its file made first (0600,
+    its directory created), as every other command does through `store_env`."""
+    url = Settings.from_environ().database_url
+    store_env(url)
+    return PrincipalStore.for_url(url)
+
+
 @click.group()
 def principals() -> None:
     """Who may call the API: add (prints the token once), list, revoke."""
@@ -168,7 +209,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
     subjects = [s for s in (protagonist_id, coach_id, sponsor_id) if s]
     if len(subjects) > 1:
         raise click.UsageError("give at most one of --protagonist, --coach, --sponsor")
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         principal, token = store.add(role, name, subjects[0] if subjects else "")
     finally:
@@ -181,7 +222,7 @@ def add(role: str, name: str, protagonist_id: str, coach_id: str, sponsor_id: st
 @fails_cleanly
 def list_principals() -> None:
     """List principals (never their tokens)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         found = store.list()
     finally:
@@ -201,7 +242,7 @@ def list_principals() -> None:
 @fails_cleanly
 def revoke(principal_id: str) -> None:
     """Revoke a principal: its token stops working (running servers: within 5 s)."""
-    store = PrincipalStore.for_url(Settings.from_environ().database_url)
+    store = principal_store()
     try:
         done = store.revoke(principal_id)
     finally:

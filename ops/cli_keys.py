@@ -7,10 +7,11 @@
 
 Paths: --master-key-file / --ledger-key-file, else those variables, else var/. Every path is
 checked before anything is written: an existing file, or a symlink (even a dangling one),
-is refused, and nothing is written. Each file is then created with O_CREAT | O_EXCL |
-O_NOFOLLOW and mode 0600, so a file or link that appears in between is refused as well
-(and a key already written by this run is removed again). Stdout gets the ledger's public
-key (PEM) and its note verifier key, named after TRUSTPATH_LOG_ORIGIN: what auditors keep.
+is refused, and nothing is written. Each file is then written by `private_files.write_new`
+(0600, whole or not at all, never onto an existing name), so a file or link that appears
+in between is refused as well (and a key this run already wrote is removed again). Stdout
+gets the ledger's public key (PEM) and its note verifier key, named after
+TRUSTPATH_LOG_ORIGIN: what auditors keep.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.ciphers import MasterKey
 from domain.config import DEFAULT_KEY_FILE, ConfigurationError
+from domain.private_files import write_new
 from ops.terminal import err_console, fails_cleanly
 from projections.ledger.checkpoints import DEFAULT_KEY_FILE as DEFAULT_LEDGER_KEY_FILE
 from projections.ledger.checkpoints import KEY_ENV, ORIGIN_ENV, Signer
 
 MASTER_ENV = "TRUSTPATH_MASTER_KEY_FILE"
-CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 class KeyFileExistsError(ConfigurationError):
@@ -101,16 +102,7 @@ def _write_all(files: dict[Path, bytes]) -> None:
 
 
 def _create(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        fd = os.open(path, CREATE, 0o600)
+        write_new(path, data)
     except FileExistsError:
         raise KeyFileExistsError(f"{path} appeared meanwhile: keys are never overwritten") from None
-    except OSError as error:
-        if path.is_symlink():
-            raise KeyFileExistsError(f"{path} is a symlink: refusing to follow it") from None
-        raise error
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())

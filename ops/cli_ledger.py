@@ -28,7 +28,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from domain.config import ConfigurationError, Settings
 from ops.ledger_files import check_origins, last_checkpoint, read_public_key
-from ops.terminal import console, err_console, failing_cleanly_on
+from ops.terminal import console, err_console, fail, failing_cleanly_on
 from projections.engine import make_engine
 from projections.ledger import configured_signer
 from projections.ledger.checkpoints import (
@@ -47,8 +47,7 @@ fails_cleanly = failing_cleanly_on(*LEDGER_ERRORS)
 
 
 def _fail(error: Exception) -> NoReturn:
-    err_console.print(f"[red]trustpath: {error}[/red]", highlight=False)
-    sys.exit(1)
+    fail(error)
 
 
 def _url() -> str:

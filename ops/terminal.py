@@ -1,26 +1,82 @@
 """What every `trustpath` command shares: the consoles and clean failures.
 
-An expected failure (bad configuration, a broken rule, an unreachable store, bad input)
-is one line on stderr and exit status 1, never a traceback.
+An expected failure is one line on stderr, `trustpath: <reason>`, and exit status 1,
+never a traceback (`trustpath --debug ...` or TRUSTPATH_DEBUG=1 shows it). Expected:
+
+    ConfigurationError      bad or missing configuration, a corrupt key file, a missing
+                            ledger key in production, an unreachable PostgreSQL server
+    MasterKeyError          the key store's data keys are wrapped by another master key
+    TrustpathError          a broken rule, an unknown engagement, a bad value
+    OSError                 a file or directory that cannot be read or written
+    STORE_ERRORS            the database cannot be opened or reached, or fails (SQLite or
+                            PostgreSQL)
+
+Each command may add its own (`failing_cleanly_on(ReadSideError, ValueError)`); the
+`trustpath` group itself catches EXPECTED for every command, decorated or not.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+import click
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
 from rich.console import Console
 
-from domain.config import ConfigurationError
+from domain.ciphers import MasterKeyError
+from domain.config import ConfigurationError, Settings, redacted
 from domain.errors import TrustpathError
 
 console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED: tuple[type[BaseException], ...] = (ConfigurationError, TrustpathError, OSError)
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
+EXPECTED: tuple[type[BaseException], ...] = (
+    ConfigurationError,
+    MasterKeyError,
+    TrustpathError,
+    OSError,
+    *STORE_ERRORS,
+)
+
+
+class Debug:
+    """Whether this run shows tracebacks (set by `trustpath --debug`)."""
+
+    on = False
+
+
+def reason(error: BaseException) -> str:
+    """The error as one line: the store's errors name the store, never its password."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
+        error = error.orig  # SQLAlchemy's own text repeats the SQL and links its docs
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, STORE_ERRORS):
+        url = redacted(Settings.from_environ().database_url)
+        return f"the store at {url} failed: {text}"
+    return text
+
+
+def fail(error: BaseException) -> NoReturn:
+    """Print the one line and exit 1; with --debug, raise the error with its traceback."""
+    if Debug.on:
+        raise error
+    click.secho(f"trustpath: {reason(error)}", fg="red", err=True)
+    sys.exit(1)
 
 
 def failing_cleanly_on(*extra: type[BaseException]) -> Callable[[F], F]:
@@ -33,8 +89,7 @@ def failing_cleanly_on(*extra: type[BaseException]) -> Callable[[F], F]:
             try:
                 return command(*args, **kwargs)
             except expected as error:
-                err_console.print(f"[red]trustpath: {error}[/red]", highlight=False, soft_wrap=True)
-                sys.exit(1)
+                fail(error)
 
         return wrapper  # type: ignore[return-value]
 
@@ -42,3 +97,20 @@ def failing_cleanly_on(*extra: type[BaseException]) -> Callable[[F], F]:
 
 
 fails_cleanly = failing_cleanly_on()
+
+
+class CleanGroup(click.Group):
+    """The `trustpath` group: an expected error from any command is one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EXPECTED as error:
+            fail(error)
+        except click.UsageError:
+            raise  # click shows the usage with it: more than one line is the point
+        except click.ClickException as error:  # a command's own refusal, same shape as ours
+            if Debug.on:
+                raise
+            click.secho(f"trustpath: {error.format_message()}", fg="red", err=True)
+            sys.exit(error.exit_code)

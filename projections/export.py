@@ -13,6 +13,11 @@ SHA256 under a key derived from the master key, so it is the same in every expor
 cannot be reversed without the configuration); no names, titles, organisations, commitment
 texts, notes, evidence or reasons leave. Everything is read in one transaction, so the
 files agree with each other and with the manifest's position.
+
+DIR is opened once (it may itself be a link the operator made: they named it) and held
+open; what is inside it is not trusted: each file is written under a fresh name with
+O_EXCL|O_NOFOLLOW, mode 0600, synced, then renamed onto its final name, so a link or a
+hard link planted at `manifest.json` is replaced and its target left as it was.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain import private_files
 from domain.audit import AuditRecord, DisclosureMade
 from projections.commitment_ledger import CommitmentLedgerProjection, tally
 from projections.status import COUNT_COLUMNS, StatusProjection
@@ -40,6 +46,10 @@ from projections.wiring import ReadSide
 
 FORMATS = ("csv", "jsonl")
 Rows = list[dict[str, Any]]
+
+
+class ExportDirectoryError(OSError):
+    """The export directory cannot be created or written; nothing was disclosed."""
 
 
 class Pseudonyms:
@@ -60,6 +70,8 @@ class Exported:
     directory: Path
     position: int
     manifest: dict[str, Any]
+    manifest_sha256: str
+    """Of the bytes written, not read back: the directory is not trusted once written."""
 
 
 def _live_table(read_side: ReadSide, conn: Connection, name: str) -> Any:
@@ -160,28 +172,39 @@ def render(rows: Rows, fmt: str) -> bytes:
 
 
 def export(read_side: ReadSide, directory: Path, fmt: str, key: bytes) -> Exported:
-    """Write every dataset and the manifest into `directory`."""
+    """Write every dataset and the manifest into `directory` (each a new 0600 file renamed
+    onto its name: a link planted there is replaced, never followed)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (use {' or '.join(FORMATS)})")
     read_side.catch_up()
     position, datasets = collect(read_side, Pseudonyms(key))
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(directory, fmt, position, datasets)
+    except OSError as error:
+        raise ExportDirectoryError(
+            f"cannot write the export into {directory}: {error.strerror or error}"
+        ) from error
+
+
+def _write(directory: Path, fmt: str, position: int, datasets: dict[str, Rows]) -> Exported:
     files = []
-    for name, rows in datasets.items():
-        data = render(rows, fmt)
-        (directory / f"{name}.{fmt}").write_bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
-        files.append({"file": f"{name}.{fmt}", "rows": len(rows), "sha256": digest})
-    manifest = {
-        "what": "trustpath projections for report readers (pseudonymised)",
-        "format": fmt,
-        "as_of_position": position,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "pseudonyms": "HMAC-SHA256, key derived from the configured master key",
-        "files": files,
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    return Exported(directory, position, manifest)
+    with private_files.directory(directory) as dir_fd:
+        for name, rows in datasets.items():
+            data = render(rows, fmt)
+            private_files.replace(dir_fd, f"{name}.{fmt}", data)
+            digest = hashlib.sha256(data).hexdigest()
+            files.append({"file": f"{name}.{fmt}", "rows": len(rows), "sha256": digest})
+        manifest = {
+            "what": "trustpath projections for report readers (pseudonymised)",
+            "format": fmt,
+            "as_of_position": position,
+            "exported_at": datetime.now(UTC).isoformat(),
+            "pseudonyms": "HMAC-SHA256, key derived from the configured master key",
+            "files": files,
+        }
+        written = (json.dumps(manifest, indent=2) + "\n").encode()
+        private_files.replace(dir_fd, "manifest.json", written)
+    return Exported(directory, position, manifest, hashlib.sha256(written).hexdigest())
 
 
 PRACTICE_WIDE = UUID(int=0)
@@ -192,7 +215,6 @@ def record_disclosure(
     read_side: ReadSide, exported: Exported, principal_id: str, recipient: str, basis: str
 ) -> int:
     """Record that the export left the system (a DisclosureMade audit record)."""
-    manifest = (exported.directory / "manifest.json").read_bytes()
     record = AuditRecord._create(
         DisclosureMade,
         engagement_id=PRACTICE_WIDE,
@@ -205,7 +227,7 @@ def record_disclosure(
             f"{exported.manifest['format']} export of the projections as of position "
             f"{exported.position}"
         ),
-        item=f"manifest sha256 {hashlib.sha256(manifest).hexdigest()}",
+        item=f"manifest sha256 {exported.manifest_sha256}",
     )
     app: Any = read_side.app
     return int(app.save_and_notify(record))

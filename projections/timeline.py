@@ -9,10 +9,14 @@
 Milestones: individual sessions, intentions declared / revised / shared, relationship
 sessions, presence setbacks, commitments made / honoured / broken / withdrawn /
 renegotiated. Both tables only grow (one insert per event), so a page is two executemany
-inserts. A confidential field shows only that it exists and its length (`Sealed.length`);
-labels are built from non-confidential fields only. How trust moved (previous score, the
-move, the milestones since the previous assessment of the same pair) is computed when
-asked.
+inserts. A confidential field shows only that it exists and its 64-byte bucket
+(`Sealed.bucket`, an upper bound of its size, never the exact length; version 2 of this
+projection, so that a store built by version 1 is rebuilt without exact lengths); labels
+are built from non-confidential fields only. A milestone belongs to the resource its event
+class declares (`milestone_resource`): an individual session or an intention is in the
+individual space of its protagonist, so readers filter it with the matrix. How trust moved
+(previous score, the move, the milestones since the previous assessment of the same pair)
+is computed when asked.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.access import Resource, resource_kind_of
 from domain.commitments import CommitmentMade, CommitmentRenegotiated
 from domain.individual_space import (
     IndividualSessionHeld,
@@ -76,13 +81,13 @@ def _tables(metadata: sa.MetaData, suffix: str) -> TimelineTables:
 def milestone(event: Any) -> tuple[str, str, str, str, int | None] | None:
     """(kind, protagonist, challenge, label, note length) of an event, or None."""
     if isinstance(event, IndividualSessionHeld):
-        length = event.notes.length if event.notes is not None else None
+        length = event.notes.bucket if event.notes is not None else None
         label = f"individual session, {event.duration_minutes} min: {', '.join(event.challenges)}"
         return ("individual_session", event.protagonist_id, event.challenges[0], label, length)
     if isinstance(event, IntentionDeclared):
         kind = "intention_revised" if isinstance(event, IntentionRevised) else "intention_declared"
         label = f"intention v{event.intention_version}"
-        return (kind, event.protagonist_id, "", label, event.intention.length)
+        return (kind, event.protagonist_id, "", label, event.intention.bucket)
     if isinstance(event, IntentionShared):
         label = f"intention v{event.intention_version} shared"
         return ("intention_shared", event.protagonist_id, "", label, None)
@@ -115,11 +120,31 @@ def _commitment_milestone(event: Any) -> tuple[str, str, str, str, int | None] |
     return None
 
 
+MILESTONE_EVENTS: dict[str, type[Any]] = {
+    "individual_session": IndividualSessionHeld,
+    "intention_declared": IntentionDeclared,
+    "intention_revised": IntentionRevised,
+    "intention_shared": IntentionShared,
+    "relationship_session": RelationshipSessionHeld,
+    "presence_setback": PresenceSetbackRecorded,
+    "commitment_made": CommitmentMade,
+    **{f"commitment_{state}": cls for cls, state in SETTLING.items()},
+}
+"""The event class behind each milestone kind, whose declared resource the milestone is."""
+
+
+def milestone_resource(row: dict[str, Any]) -> Resource | None:
+    """The matrix's resource a milestone row belongs to (its event's, for its protagonist);
+    None for a kind no event class declares (shown to nobody)."""
+    kind = resource_kind_of(MILESTONE_EVENTS.get(row["kind"], object))
+    return Resource(kind, row["protagonist_id"]) if kind is not None else None
+
+
 class TimelineProjection:
     """Trust assessments and the milestones around them."""
 
     name = "timeline"
-    version = 1
+    version = 2
     needs_events = True
 
     def __init__(self) -> None:

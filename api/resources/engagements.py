@@ -5,8 +5,10 @@
     GET  /engagements              list, newest first, paginated with a cursor (read side)
     GET  /engagements/{eid}        status; ETag = the engagement's version (for If-Match)
 
-A sponsor sees, unless the agreement and every protagonist's consent allow more, only what
-DOMAIN.md grants by default: whether it is active, its phase, session dates and counts.
+A sponsor sees only what `domain.sponsor` lets it be told: by default whether the
+engagement is active, its phase and its session counts (the session dates are in its
+history); beyond that exactly the items the agreement lists, while every protagonist's
+consent to sponsor reporting stands. It gets no version and no ETag (a count of events).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from api.context import (
     require,
     trustpath,
 )
-from domain.access import ResourceKind
+from domain.access import ResourceKind, is_the_sponsor
 from domain.engagement import Engagement
+from domain.sponsor import tell_sponsor
+from domain.state import is_active
 from domain.values import RELATIONAL_CHALLENGES, Policy
 
 NAME = validate.Length(1, 200)
@@ -68,17 +72,17 @@ class ProtagonistOut(Schema):
 
 
 class EngagementOut(Schema):
-    """An engagement's status; `detail` fields are absent for a sponsor without consent."""
+    """An engagement's status; a sponsor gets only the fields its items open."""
 
     id = fields.UUID(required=True)
-    version = fields.Integer(required=True)
+    version = fields.Integer()
     phase = fields.String(required=True)
     active = fields.Boolean(required=True)
-    opened_at = fields.DateTime(required=True)
-    last_activity = fields.DateTime(required=True)
+    opened_at = fields.DateTime()
+    last_activity = fields.DateTime()
     individual_sessions = fields.Integer(required=True)
     relationship_sessions = fields.Integer(required=True)
-    presence_setbacks = fields.Integer(required=True)
+    presence_setbacks = fields.Integer()
     title = fields.String()
     organisation = fields.String()
     sponsor = fields.String()
@@ -118,12 +122,17 @@ def open_engagement(data: dict[str, Any]) -> Any:
 @blp.response(200, EngagementOut)
 def get_engagement(eid: UUID) -> Any:
     """The engagement's status now, straight from the command side; ETag = version."""
-    engagement = trustpath().engagement(eid)
+    app = trustpath()
+    engagement = app.engagement(eid)
     require(eid, ResourceKind.STATUS, engagement=engagement)
+    parties, headers = app.parties(engagement), {"Cache-Control": "private, no-cache"}
+    if is_the_sponsor(actor(), parties):
+        body = {**status_of(engagement), **detail_of(engagement)}
+        return tell_sponsor(body, parties.sponsor_items), headers
     body = status_of(engagement)
-    if decision(eid, ResourceKind.SPONSOR_DETAIL, engagement=engagement).allowed:
+    if decision(eid, ResourceKind.ENGAGEMENT_RECORD, engagement=engagement).allowed:
         body.update(detail_of(engagement))
-    return body, {"ETag": f'"{engagement.version}"', "Cache-Control": "private, no-cache"}
+    return body, {**headers, "ETag": f'"{engagement.version}"'}
 
 
 def status_of(e: Engagement) -> dict[str, Any]:
@@ -132,7 +141,7 @@ def status_of(e: Engagement) -> dict[str, Any]:
         "id": e.id,
         "version": e.version,
         "phase": e.phase.value,
-        "active": not (e.ended or e.termination_requested),
+        "active": is_active(e.phase),
         "opened_at": e.opened_at,
         "last_activity": e.last_activity,
         "individual_sessions": len(e.individual_sessions),

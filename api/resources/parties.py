@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from api.context import CommandIn
 from api.routing import blueprint, command_route
+from domain.sponsor import SponsorItem
 from domain.values import ConsentScope, ProtagonistKind
 
 TEXT = validate.Length(min=1, max=2000)
@@ -24,7 +25,15 @@ NAME = validate.Length(min=1, max=200)
 class AgreementIn(CommandIn):
     parties = fields.List(fields.String(validate=NAME), required=True, validate=validate.Length(1))
     confidentiality = fields.String(required=True, validate=TEXT)
-    sponsor_may_be_told = fields.List(fields.String(validate=NAME), load_default=list)
+    sponsor_may_be_told = fields.List(
+        fields.String(validate=NAME),
+        load_default=list,
+        metadata={
+            "description": "what the sponsor may be told beyond active, phase, session dates "
+            "and counts, while every protagonist consents: "
+            + ", ".join(item.value for item in SponsorItem)
+        },
+    )
     retention_days = fields.Integer(required=True, validate=validate.Range(1, 36500))
 
 

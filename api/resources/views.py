@@ -3,7 +3,7 @@
 
 GET /engagements                          the engagements the caller may see (cursor)
 GET /engagements/{eid}/commitments        the commitment ledger (relationship space)
-GET /engagements/{eid}/timeline?as_of=    trust scores over time (own / coached only)
+GET /engagements/{eid}/timeline?as_of=    trust scores over time (own / coached only; cursor)
 GET /engagements/{eid}/history            the events, redacted for the caller (cursor)
 """
 
@@ -17,10 +17,18 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api import read_models
+from api.auth import charge
 from api.context import actor, require, trustpath
-from api.history import redact
+from api.history import visible_page
 from api.problems import Problem
 from domain.access import ResourceKind
+
+AS_OF_EVENTS_PER_TOKEN = 100
+"""A replay "as of" costs one more rate-limit token per this many events replayed: a
+3,000-event engagement (~130 ms of work) weighs what ~30 ordinary requests do."""
+AROUND_SHOWN = 20
+"""Milestones shown inside one assessment (`milestones_omitted` says how many more);
+every milestone is in the page's `milestones` list anyway."""
 
 blp = Blueprint("views", "views", url_prefix="/engagements", description=__doc__)
 
@@ -37,9 +45,23 @@ class PageQuery(ViewQuery):
 
 
 class MomentQuery(ViewQuery):
-    as_of = fields.AwareDateTime(metadata={"description": "the view as it stood at that time"})
+    as_of = fields.AwareDateTime(
+        metadata={
+            "description": "the view as it stood at that time (a replay: it costs one more "
+            f"token of the rate limit per {AS_OF_EVENTS_PER_TOKEN} events replayed)"
+        }
+    )
     as_of_position = fields.Integer(
         validate=validate.Range(1), metadata={"description": "... or at that log position"}
+    )
+
+
+class TimelineQuery(MomentQuery):
+    cursor = fields.String(validate=validate.Length(max=500))
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(1, 500),
+        metadata={"description": "assessments and milestones per page (each)"},
     )
 
 
@@ -48,6 +70,7 @@ class EngagementSummaryOut(Schema):
     title = fields.String()
     organisation = fields.String()
     phase = fields.String(required=True)
+    active = fields.Boolean()
     opened_at = fields.String()
     last_activity = fields.String()
     version = fields.Integer()
@@ -73,10 +96,11 @@ class TimelineOut(Schema):
     engagement_id = fields.String(required=True)
     assessments = fields.List(fields.Dict(), required=True)
     milestones = fields.List(fields.Dict(), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class HistoryEventOut(Schema):
-    version = fields.Integer(required=True)
+    version = fields.Integer(metadata={"description": "absent for the sponsor"})
     type = fields.String(required=True)
     recorded_at = fields.DateTime(required=True)
     occurred_at = fields.DateTime(required=True)
@@ -114,21 +138,25 @@ def commitment_ledger(
 
     require(eid, ResourceKind.RELATIONSHIP_SPACE)
     read_models.wait(min_position)
+    charge_replay(eid, as_of, as_of_position)
     with read_models.moment_view(eid, as_of, as_of_position) as view:
         return get_ledger(view, eid)
 
 
 @blp.route("/<uuid:eid>/timeline", methods=["GET"])
-@blp.arguments(MomentQuery(), location="query", as_kwargs=True)
+@blp.arguments(TimelineQuery(), location="query", as_kwargs=True)
 @blp.response(200, TimelineOut)
 def trust_timeline(
     eid: UUID,
+    limit: int,
+    cursor: str | None = None,
     min_position: int | None = None,
     as_of: datetime | None = None,
     as_of_position: int | None = None,
 ) -> Any:
-    """Trust scores over time with the milestones around them; `as_of` replays the past
-    (the same projection fed the engagement's events up to then)."""
+    """Trust scores over time with the milestones around them, a page at a time (follow
+    `next_cursor`); `as_of` replays the past (the same projection fed the engagement's
+    events up to then)."""
     from projections.timeline import get_timeline
 
     app = trustpath()
@@ -137,9 +165,11 @@ def trust_timeline(
     if actor().role not in ("coach", "protagonist"):
         raise Problem(403, "Forbidden", "trust assessments are for the parties")
     read_models.wait(min_position)
+    charge_replay(eid, as_of, as_of_position)
     with read_models.moment_view(eid, as_of, as_of_position) as view:
         timeline = get_timeline(view, eid)
-    return read_models.trust_timeline(timeline, actor(), app.parties(engagement))
+    visible = read_models.trust_timeline(timeline, actor(), app.parties(engagement))
+    return timeline_page(visible, cursor, limit)
 
 
 @blp.route("/<uuid:eid>/history", methods=["GET"])
@@ -155,8 +185,51 @@ def history(
     if after is not None and not isinstance(after, int):
         raise Problem(422, "Unprocessable Content", "malformed cursor")
     parties, reader = app.parties(app.engagement(eid)), actor()
-    events = list(app.events.get(eid, gt=after or 0, limit=limit))
-    items = [redact(event, reader, parties) for event in events]
-    more = len(events) == limit
-    next_cursor = read_models.encode_cursor(events[-1].originator_version) if more else None
+
+    def events_after(version: int, n: int) -> Any:
+        return app.events.get(eid, gt=version, limit=n)
+
+    items, last = visible_page(events_after, reader, parties, after or 0, limit)
+    next_cursor = read_models.encode_cursor(last) if last is not None else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+def charge_replay(eid: UUID, as_of: datetime | None, as_of_position: int | None) -> None:
+    """A replay "as of" costs rate-limit tokens in proportion to the events it replays."""
+    if as_of is None and as_of_position is None:
+        return
+    replayed = trustpath().engagement(eid).version
+    charge(replayed / AS_OF_EVENTS_PER_TOKEN)
+
+
+def timeline_page(timeline: dict[str, Any], cursor: str | None, limit: int) -> dict[str, Any]:
+    """One page of the assessments and of the milestones (each at most `limit`), with the
+    cursor of the next; the cursor holds where each list stopped."""
+    start = read_models.decode_cursor(cursor) or [0, 0]
+    if not (
+        isinstance(start, list)
+        and len(start) == 2
+        and all(isinstance(i, int) and i >= 0 for i in start)
+    ):
+        raise Problem(422, "Unprocessable Content", "malformed cursor")
+    (a, m), assessments = start, timeline["assessments"]
+    milestones = timeline["milestones"]
+    page_a, page_m = assessments[a : a + limit], milestones[m : m + limit]
+    more = a + limit < len(assessments) or m + limit < len(milestones)
+    return {
+        "engagement_id": timeline["engagement_id"],
+        "assessments": [_capped(x) for x in page_a],
+        "milestones": page_m,
+        "next_cursor": read_models.encode_cursor([a + limit, m + limit]) if more else None,
+    }
+
+
+def _capped(assessment: dict[str, Any]) -> dict[str, Any]:
+    around = assessment.get("milestones") or []
+    if len(around) <= AROUND_SHOWN:
+        return assessment
+    return {
+        **assessment,
+        "milestones": around[-AROUND_SHOWN:],
+        "milestones_omitted": len(around) - AROUND_SHOWN,
+    }

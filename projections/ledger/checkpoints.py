@@ -10,28 +10,31 @@ TRUSTPATH_LOG_ORIGIN (a schema-less URL naming this log, e.g. `trustpath.example
 without it, `trustpath.invalid/<key id>`, unique to the key but not a name anyone chose.
 
 The key comes from TRUSTPATH_LEDGER_KEY_FILE (a PEM PKCS#8 Ed25519 private key). The
-embedded default generates one at ./var/ledger.key and says so; a production configuration
-without a key file refuses to start. Checkpoints export as JSON lines, one per checkpoint,
-hashes and signature in lowercase hex, the signed note under "note": the file an auditor
-keeps elsewhere. `read_checkpoints` reads that file or signed notes back.
+embedded default generates one at ./var/ledger.key (0600, never over an existing file) and
+says so; a production configuration without a key file refuses to start. Checkpoints export
+as JSON lines, one per checkpoint, hashes and signature in lowercase hex, the signed note
+under "note": the file an auditor keeps elsewhere. `read_checkpoints` reads that file or
+signed notes back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.config import ConfigurationError
+from domain.private_files import directory, replace, write_new
 from projections.ledger import notes
 
 DEFAULT_KEY_FILE = "var/ledger.key"
@@ -98,7 +101,9 @@ class Checkpoint:
         from_note = cls.from_note(str(data["note"]))
         # the note's own size and root are not trusted apart: its signature is checked
         # over the text rebuilt from this checkpoint's size and root
-        return replace(made, origin=from_note.origin, note_signature=from_note.note_signature)
+        return dataclasses.replace(
+            made, origin=from_note.origin, note_signature=from_note.note_signature
+        )
 
     @classmethod
     def from_note(cls, signed: str) -> Checkpoint:
@@ -187,8 +192,8 @@ def load_public_key(text: str) -> Ed25519PublicKey:
             raise LedgerKeyError(f"neither a PEM public key nor a verifier key: {error}") from None
     try:
         key = serialization.load_pem_public_key(text.encode())
-    except ValueError as error:
-        raise LedgerKeyError(f"not a PEM public key ({error})") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise LedgerKeyError("the public key is not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise LedgerKeyError("the public key is not an Ed25519 key")
     return key
@@ -228,9 +233,10 @@ def load_signer(
             "(a production configuration never generates one)"
         )
     signer = Signer(Ed25519PrivateKey.generate(), origin)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_bytes(signer.private_pem())
+    try:
+        write_new(path, signer.private_pem())
+    except FileExistsError:  # another process generated it first: theirs is the key
+        return _read_signer(path, origin)
     if say is not None:
         say(f"generated a new ledger signing key at {path} (embedded default; keep it safe)")
     return signer
@@ -238,26 +244,38 @@ def load_signer(
 
 def _read_signer(path: Path, origin: str = "") -> Signer:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except ValueError as error:
-        raise LedgerKeyError(f"{path}: not a PEM private key ({error})") from None
+        pem = path.read_bytes()
+    except OSError as error:  # e.g. a dangling link: never followed to write, nor read
+        raise LedgerKeyError(f"{path}: {error.strerror or error}") from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # cryptography's own message runs to three lines and a URL: the rule is enough
+        raise LedgerKeyError(f"{path}: not an unencrypted PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise LedgerKeyError(f"{path}: not an Ed25519 private key")
     return Signer(key, origin)
 
 
 def write_jsonl(checkpoints: Iterable[Checkpoint], path: Path) -> int:
+    """Write the checkpoints to `path` as a new 0600 file (a link there is replaced)."""
     lines = [json.dumps(c.as_json(), sort_keys=True) for c in checkpoints]
-    path.write_text("".join(line + "\n" for line in lines))
+    with directory(path.parent, create=False) as dir_fd:
+        replace(dir_fd, path.name, "".join(line + "\n" for line in lines).encode())
     return len(lines)
 
 
 def read_jsonl(path: Path) -> list[Checkpoint]:
-    return [
-        Checkpoint.from_json(json.loads(line))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    """The checkpoints of an exported file; ValueError naming the first line that is not one."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(Checkpoint.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path}: line {number} is not a checkpoint") from None
+    return found
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
@@ -265,4 +283,7 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("{"):
         return read_jsonl(path)
-    return [Checkpoint.from_note(note) for note in notes.split_notes(text)]
+    try:
+        return [Checkpoint.from_note(note) for note in notes.split_notes(text)]
+    except notes.NoteError as error:
+        raise notes.NoteError(f"{path}: neither JSON lines nor signed notes: {error}") from None

@@ -2,7 +2,8 @@
 
     confidentiality_report(url, store, engagement_id)
         accesses    every ContentAccessed: principal, role, purpose, the matrix rule quoted
-        refusals    every AccessDenied: principal, role, what, why
+        refusals    every AccessDenied: principal, role, what, why, how many times (`count`:
+                    repeats within a minute are one record), the client address if anonymous
         erasures    every ErasureExecuted: protagonist, who executed it, request reference
         outside_matrix  accesses whose role and rule the matrix (domain.access) does not
                         allow: must be empty
@@ -75,7 +76,12 @@ def _entry(kind: str, nid: int, oid: str, s: Json) -> Json:
     }
     if kind == "access":
         return entry | {"purpose": s["purpose"], "rule": s["rule"]}
-    return entry | {"reason": s["reason"]}
+    coalesced = {
+        "count": s.get("count", 1),
+        "client": s.get("client", ""),
+        "window": s.get("window", ""),
+    }
+    return entry | {"reason": s["reason"]} | coalesced
 
 
 def _text(value: object) -> str:

@@ -5,12 +5,14 @@ world     a Trustpath app on a fresh SQLite file with the demo engagement played
           admin, auditor, report_reader, sponsor (the demo's), sponsor_other,
           coach_a (Claire's coach), coach_b (Omar's), coach_other, cfo, coo,
           protagonist_other (of a second engagement)
+any_world the same world on SQLite and on PostgreSQL (parametrised over both stores)
 client    Flask's test client of that app
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -70,21 +72,35 @@ def add_principals(store: PrincipalStore, demo: DemoRun, other: DemoRun) -> dict
     return {who: store.add(role, who, subject)[1] for who, (role, subject) in specs.items()}
 
 
-@pytest.fixture
-def world(sqlite_url: str, master_key: MasterKey) -> Iterator[World]:
-    app = Trustpath(store_env(sqlite_url), master_key=master_key)
+@contextmanager
+def built_world(url: str, master_key: MasterKey) -> Iterator[World]:
+    app = Trustpath(store_env(url), master_key=master_key)
     demo = play(app)
     other = play(app)
-    engine = make_engine(sqlite_url)
+    engine = make_engine(url)
     read_side = attach(app, engine)
     flask_app = create_app(app, config=TEST_CONFIG, read_side=read_side)
     store = flask_app.extensions["trustpath.principals"]
     result = World(app, flask_app, demo, other, add_principals(store, demo, other))
     yield result
+    flask_app.extensions["trustpath.refusals"].close()
     read_side.close()
     store.close()
     engine.dispose()
     app.close()
+
+
+@pytest.fixture
+def world(sqlite_url: str, master_key: MasterKey) -> Iterator[World]:
+    with built_world(sqlite_url, master_key) as result:
+        yield result
+
+
+@pytest.fixture
+def any_world(store_url: str, master_key: MasterKey) -> Iterator[World]:
+    """The same world, on SQLite and on PostgreSQL (for the confidentiality tests)."""
+    with built_world(store_url, master_key) as result:
+        yield result
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +13,9 @@ from tests.api.conftest import World, body
 from tests.api.flows import fresh_engagement
 
 pytestmark = pytest.mark.api
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
+"""The namespace trustpath's ids were once derived in, from the key alone."""
 
 
 def assessment(fresh: Any, score: int) -> dict[str, Any]:
@@ -116,3 +120,90 @@ def test_concurrent_retries_with_one_key_store_one_event(world: World, client: F
     assert {code for code, _ in answers} <= {201, 409}
     events = list(world.app.events.get(fresh.eid))
     assert sum(type(e).__name__ == "TrustAssessed" for e in events) == 1
+
+
+# -- a stranger re-using a key learns nothing about it ----------------------------------------
+
+
+def _says_nothing_of(response: Any, key: str) -> bool:
+    headers = " ".join(f"{k}: {v}" for k, v in response.headers.items())
+    return key not in response.get_data(as_text=True) and key not in headers
+
+
+def test_key_reused_by_a_stranger_to_the_engagement_is_forbidden_without_echoing_it(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url, key = f"/engagements/{fresh.eid}/trust-assessments", "assess-secret-key-1"
+    first = client.post(
+        url, json=assessment(fresh, 4), headers=world.headers("coach_a", **{"Idempotency-Key": key})
+    )
+    assert first.status_code == 201
+    for stranger in ("coach_other", "protagonist_other", "sponsor_other"):
+        r = client.post(
+            url,
+            json=assessment(fresh, 4),
+            headers=world.headers(stranger, **{"Idempotency-Key": key}),
+        )
+        assert r.status_code in (403, 404), (stranger, r.status_code, r.json)
+        assert _says_nothing_of(r, key), stranger
+
+
+def test_open_key_reused_by_someone_who_may_not_open_is_forbidden_without_echoing_it(
+    world: World, client: FlaskClient
+) -> None:
+    payload, key = body(title="t", organisation="o", sponsor="s"), "open-secret-key-1"
+    opened = client.post(
+        "/engagements", json=payload, headers=world.headers("admin", **{"Idempotency-Key": key})
+    )
+    assert opened.status_code == 201
+    r = client.post(
+        "/engagements", json=payload, headers=world.headers("coach_a", **{"Idempotency-Key": key})
+    )
+    assert r.status_code == 403
+    assert _says_nothing_of(r, key)
+
+
+def test_same_key_for_another_command_by_a_member_is_409_without_echoing_it(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url, key = f"/engagements/{fresh.eid}/trust-assessments", "member-key-1"
+    headers = world.headers("coach_a", **{"Idempotency-Key": key})
+    assert client.post(url, json=assessment(fresh, 4), headers=headers).status_code == 201
+    r = client.post(url, json=assessment(fresh, 9), headers=headers)
+    assert r.status_code == 409
+    assert _says_nothing_of(r, key)
+
+
+def test_opened_engagement_id_is_not_the_uuid5_of_its_key(
+    world: World, client: FlaskClient
+) -> None:
+    key = "open-board-2026"
+    r = client.post(
+        "/engagements",
+        json=body(title="t", organisation="o", sponsor="s"),
+        headers=world.headers("admin", **{"Idempotency-Key": key}),
+    )
+    assert r.status_code == 201
+    assert r.json["engagement_id"] != str(uuid5(NAMESPACE, f"open|{key}"))
+
+
+def test_session_with_notes_resent_with_its_key_replays_and_other_notes_are_409(
+    world: World, client: FlaskClient
+) -> None:
+    fresh = fresh_engagement(client, world)
+    url = f"/engagements/{fresh.eid}/individual-sessions"
+    headers = world.headers("coach_a", **{"Idempotency-Key": "session-key-1"})
+
+    def hold(notes: str) -> Any:
+        payload = body(
+            protagonist_id=fresh.cfo, duration_minutes=50, challenges=["presence"], notes=notes
+        )
+        return client.post(url, json=payload, headers=headers)
+
+    first, again, other = hold("Tense."), hold("Tense."), hold("Calm.")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (other.status_code, other.json["type"]) == (409, "/problems/IdempotencyKeyReusedError")

@@ -45,6 +45,13 @@ class Server:
     database_url: str
     demo: DemoRun
     tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop the server as an operator would (SIGTERM), waiting for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
 
     def call(
         self,
@@ -108,20 +115,20 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        with contextlib.suppress(OSError), contextlib.closing(conn):
             conn.request("GET", "/health/ready")
             if conn.getresponse().status == 200:
-                conn.close()
                 return
-            conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def running_server(
+    pg_server_url: str, directory: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`trustpath serve` (2 workers) on a fresh database with the demo and tokens."""
     name = f"e2e_{uuid.uuid4().hex[:12]}"
     url = pgserver.create_database(pg_server_url, name)
     key_file = directory / "master.key"
@@ -134,6 +141,7 @@ def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
         "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
         "TRUSTPATH_RATE_LIMIT": "10000",
+        **(extra_env or {}),
     }
     demo, tokens = prepare(env)
     port = free_port()
@@ -158,12 +166,19 @@ def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     try:
         wait_ready(process, port, log)
-        yield Server(port, url, demo, tokens)
+        yield Server(port, url, demo, tokens, process)
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
         pgserver.drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="module")
+def server(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(pg_server_url, tmp_path_factory.mktemp("e2e")) as found:
+        yield found

@@ -4,7 +4,8 @@
   exactly one individual coach at a time.
 - No session before the agreement is signed and the protagonist's consent to coaching
   is given.
-- Consent is given by the protagonist, or by a coach recording their written consent;
+- Consent is given by the protagonist, or by *their own* coach recording their written
+  consent (a 403-kind refusal, `ConsentNotByProtagonistOrOwnCoachError`, for anyone else);
   the practice admin opens, signs, enrols and assigns.
 """
 
@@ -254,7 +255,7 @@ def test_engagement_opening_is_refused_when_the_actor_is_not_the_practice_admin(
 def test_consent_is_refused_when_given_by_another_protagonist(builder: EngagementBuilder) -> None:
     builder.contracted()
     builder.refused(
-        errors.ActionNotAllowedError,
+        errors.ConsentNotByProtagonistOrOwnCoachError,
         lambda: builder.app.give_consent(
             builder.eid,
             builder.protagonist(builder.p2),
@@ -265,19 +266,25 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     )
 
 
-@pytest.mark.parametrize("who", [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach")], ids=str)
-def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_a_coach(
-    builder: EngagementBuilder, who: Actor
+@pytest.mark.parametrize(
+    "who",
+    [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach"), COACH_B],
+    ids=["sponsor", "admin", "coach elsewhere", "another coach of the engagement"],
+)
+@pytest.mark.parametrize("command", ["give_consent", "withdraw_consent"])
+def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_their_coach(
+    builder: EngagementBuilder, who: Actor, command: str
 ) -> None:
     builder.contracted()
+    assert builder.coach(builder.p1) == COACH_A
     builder.refused(
-        errors.ActionNotAllowedError,
-        lambda: builder.app.give_consent(
+        errors.ConsentNotByProtagonistOrOwnCoachError,
+        lambda: getattr(builder.app, command)(
             builder.eid,
             who,
             builder.at(),
             protagonist_id=builder.p1,
-            scope="recording",
+            scope="sponsor_reporting",
             evidence="A letter",
         ),
     )
@@ -295,13 +302,13 @@ def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
     )
 
 
-def test_consent_recorded_by_a_coach_from_written_consent_is_accepted(
+def test_consent_recorded_by_the_protagonists_own_coach_from_written_consent_is_accepted(
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
     builder.app.give_consent(
         builder.eid,
-        COACH_B,
+        COACH_A,
         builder.at(),
         protagonist_id=builder.p1,
         scope="recording",
