@@ -9,7 +9,7 @@ create_app(app, config={...}, read_side=...)
   └── blueprints health, engagements, agreement, protagonists, consents, intentions,
                  erasure, individual-sessions, trust-assessments,
                  relationship-sessions, presence-setbacks, commitments, lifecycle,
-                 follow-ups, views, status, access-log, audit, principals
+                 follow-ups, views, status, access-log, audit, principals, ledger (auditors)
 """
 
 from __future__ import annotations

@@ -63,3 +63,7 @@ main.add_command(audit)
 from ops.cli_audit_check import check as _check_report  # noqa: E402 - offline, needs no database
 
 audit.add_command(_check_report)
+
+from ops.cli_keys import keys  # noqa: E402 - the deployment's key files
+
+main.add_command(keys)

@@ -8,6 +8,7 @@ from api.resources import (
     engagements,
     health,
     individual,
+    ledger,
     lifecycle,
     parties,
     principals,
@@ -36,4 +37,5 @@ BLUEPRINTS = [
     audit.own,
     audit.blp,
     principals.blp,
+    ledger.blp,
 ]
