@@ -8,7 +8,7 @@ create_app(app, config={...}, read_side=...)
   └── blueprints health, engagements, agreement, protagonists, consents, intentions,
                  erasure, individual-sessions, trust-assessments,
                  relationship-sessions, presence-setbacks, commitments, lifecycle,
-                 follow-ups, views
+                 follow-ups, views, ledger (auditors)
 """
 
 from __future__ import annotations

@@ -44,3 +44,7 @@ from ops.cli_ledger import audit, ledger  # noqa: E402 - the audit ledger's comm
 
 main.add_command(ledger)
 main.add_command(audit)
+
+from ops.cli_keys import keys  # noqa: E402 - the deployment's key files
+
+main.add_command(keys)

@@ -1,7 +1,9 @@
 """`trustpath ledger ...` and `trustpath audit ...`: the audit ledger's commands.
 
-    ledger checkpoint            catch the ledger up and sign a checkpoint now
-    ledger public-key            the Ed25519 public key auditors verify checkpoints with
+    ledger checkpoint [--note]   catch the ledger up and sign a checkpoint now (JSON, or
+                                 its C2SP tlog-checkpoint signed note)
+    ledger public-key [--note]   the Ed25519 public key auditors verify checkpoints with (PEM,
+                                 or the note verifier key <origin>+<key ID>+<base64 key>)
     ledger export-checkpoints F  every signed checkpoint, as JSON lines, to keep elsewhere
     ledger prove                 an inclusion (--event/--index) or consistency (--from/--to) proof
     ledger verify                recompute every leaf and signed root from the events table
@@ -10,7 +12,8 @@
     audit who-read P             who read protagonist P's file
 
 `verify`, `verify-proof` and the reports need the database (or a copy), the checkpoints
-and the public key: no master key, no ledger private key.
+and the public key: no master key, no ledger private key. Wherever they take checkpoints
+they take signed notes too, and wherever they take the PEM public key, a verifier key.
 """
 
 from __future__ import annotations
@@ -23,14 +26,13 @@ from typing import Any, NoReturn
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from domain.config import Settings
+from domain.config import ConfigurationError, Settings
+from ops.ledger_files import check_origins, last_checkpoint, read_public_key
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.ledger import configured_signer
 from projections.ledger.checkpoints import (
-    LedgerKeyError,
-    load_public_key,
-    read_jsonl,
+    read_checkpoints,
     write_jsonl,
 )
 from projections.ledger.merkle import ProofError
@@ -40,7 +42,7 @@ from projections.ledger.source import count_events
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
 from projections.ledger.verify import read_ledger, verify
 
-LEDGER_ERRORS = (LedgerKeyError, LedgerNotReadyError, ProofError, ValueError)
+LEDGER_ERRORS = (ConfigurationError, LedgerNotReadyError, ProofError, ValueError, OSError)
 fails_cleanly = failing_cleanly_on(*LEDGER_ERRORS)
 
 
@@ -64,9 +66,13 @@ def ledger() -> None:
 
 
 @ledger.command()
+@click.option("--note", "as_note", is_flag=True, help="Print the C2SP signed note instead.")
 @fails_cleanly
-def checkpoint() -> None:
-    """Catch the ledger up with the log and sign a checkpoint of it now."""
+def checkpoint(as_note: bool) -> None:
+    """Catch the ledger up with the log and sign a checkpoint of it now.
+
+    The latest checkpoint again when nothing was sealed since (and it carries a note).
+    """
     from domain.config import build_app
     from projections.wiring import attach
 
@@ -76,7 +82,10 @@ def checkpoint() -> None:
         read_side = attach(app, engine, in_process=False)
         read_side.catch_up()
         made = LedgerStore(engine).checkpoint(configured_signer())
-        console.print_json(json.dumps(made.as_json()))
+        if as_note:
+            click.echo(made.note(), nl=False)
+        else:
+            console.print_json(json.dumps(made.as_json()))
     except LEDGER_ERRORS as error:
         _fail(error)
     finally:
@@ -85,13 +94,18 @@ def checkpoint() -> None:
 
 
 @ledger.command("public-key")
+@click.option("--note", "as_note", is_flag=True, help="As a note verifier key (name+id+key).")
 @fails_cleanly
-def public_key() -> None:
-    """Print the ledger's Ed25519 public key (PEM)."""
+def public_key(as_note: bool) -> None:
+    """Print the ledger's Ed25519 public key (PEM, or the note verifier key)."""
     try:
-        click.echo(configured_signer().public_pem(), nl=False)
-    except LedgerKeyError as error:
+        signer = configured_signer()
+    except ConfigurationError as error:
         _fail(error)
+    if as_note:
+        click.echo(signer.verifier_key())
+    else:
+        click.echo(signer.public_pem(), nl=False)
 
 
 @ledger.command("export-checkpoints")
@@ -147,13 +161,13 @@ def prove(
     "--checkpoints",
     "checkpoints_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Exported checkpoints (default: those in the database).",
+    help="Exported checkpoints (JSON lines) or signed notes (default: those in the database).",
 )
 @click.option(
     "--public-key",
     "key_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The ledger's public key PEM (default: the configured key's).",
+    help="The ledger's public key: PEM or note verifier key (default: the configured key's).",
 )
 @fails_cleanly
 def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None:
@@ -161,9 +175,13 @@ def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None
     url = _url()
     engine = make_engine(url)
     try:
-        key = load_public_key(key_file.read_text()) if key_file else configured_signer().public_key
+        key = read_public_key(key_file) if key_file else configured_signer().public_key
         store = LedgerStore(engine)
-        checkpoints = read_jsonl(checkpoints_file) if checkpoints_file else store.checkpoints()
+        checkpoints = (
+            read_checkpoints(checkpoints_file) if checkpoints_file else store.checkpoints()
+        )
+        if key_file:
+            check_origins(checkpoints, key_file)
         total = count_events(url)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
@@ -204,15 +222,30 @@ def _print_report(report: Any) -> None:
 @ledger.command("verify-proof")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--public-key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "--public-key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM or note verifier key: the checkpoint's signatures must hold under it.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed note (or exported JSON checkpoint) to check the proof against, instead "
+    "of the checkpoint the proof carries.",
 )
 @fails_cleanly
-def verify_proof(file: Path, key_file: Path | None) -> None:
+def verify_proof(file: Path, key_file: Path | None, checkpoint_file: Path | None) -> None:
     """Check a proof bundle (inclusion or consistency, optionally with its checkpoint)."""
     try:
         bundle = json.loads(file.read_text())
-        key = load_public_key(key_file.read_text()) if key_file else None
-    except (ValueError, LedgerKeyError) as error:
+        key = read_public_key(key_file) if key_file else None
+        if checkpoint_file is not None:
+            given = last_checkpoint(checkpoint_file)
+            bundle["checkpoint"] = given.as_json()
+            if key_file:
+                check_origins([given], key_file)
+    except (ValueError, ConfigurationError, OSError) as error:
         _fail(error)
     problems = check_bundle(bundle, key)
     if problems:

@@ -7,6 +7,7 @@ from api.resources import (
     engagements,
     health,
     individual,
+    ledger,
     lifecycle,
     parties,
     relationship,
@@ -29,4 +30,5 @@ BLUEPRINTS = [
     commitments.commitments,
     lifecycle.lifecycle,
     lifecycle.follow_ups,
+    ledger.blp,
 ]

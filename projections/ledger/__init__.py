@@ -5,6 +5,7 @@ leaves.py       the canonical leaf encoding of an event as stored
 tables.py       the ledger's tables (leaves, complete-subtree nodes, gaps, checkpoints)
 projection.py   the projection that seals events into the tree, and the tree read back
 checkpoints.py  Ed25519-signed checkpoints, the key, export
+notes.py        checkpoints as C2SP signed notes, verifier keys (the transparency-log standard)
 proofs.py       inclusion and consistency proofs as JSON, and their offline check
 source.py       reading the events table directly (psycopg COPY, sqlite3)
 verify.py       the verifier: recompute everything, name the first bad position

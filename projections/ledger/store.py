@@ -25,7 +25,13 @@ from projections.ledger.merkle import (
     needed_nodes,
     root,
 )
-from projections.ledger.tables import LedgerTables, checkpoints_metadata, define_tables
+from projections.ledger.tables import (
+    LedgerTables,
+    checkpoints_metadata,
+    define_tables,
+    notes,
+)
+from projections.ledger.tables import checkpoints as checkpoints_table
 from projections.runner import positions
 
 NAME = "ledger"
@@ -101,10 +107,17 @@ def fetch_node_map(
     return found
 
 
+def with_notes(table: sa.Table) -> sa.Select[Any]:
+    """Checkpoint rows with their signed note's origin and signature (NULL before notes)."""
+    note = (notes.c.origin, notes.c.signature.label("note_signature"))
+    joined = table.join(notes, notes.c.checkpoint_id == table.c.id, isouter=True)
+    return sa.select(table, *note).select_from(joined)
+
+
 def last_checkpoint(conn: Connection, t: LedgerTables) -> Checkpoint | None:
     ensure_checkpoints_table(conn)
     row = conn.execute(
-        sa.select(t.checkpoints)
+        with_notes(t.checkpoints)
         .order_by(t.checkpoints.c.tree_size.desc(), t.checkpoints.c.id.desc())
         .limit(1)
     ).first()
@@ -113,26 +126,29 @@ def last_checkpoint(conn: Connection, t: LedgerTables) -> Checkpoint | None:
 
 def all_checkpoints(conn: Connection, t: LedgerTables) -> list[Checkpoint]:
     ensure_checkpoints_table(conn)
-    rows = conn.execute(sa.select(t.checkpoints).order_by(t.checkpoints.c.id))
+    rows = conn.execute(with_notes(t.checkpoints).order_by(t.checkpoints.c.id))
     return [_checkpoint(r) for r in rows]
 
 
 def insert_checkpoints(conn: Connection, t: LedgerTables, made: Sequence[Checkpoint]) -> None:
+    """One row per checkpoint, and its note's row under the id the database gave it."""
     if made:
         ensure_checkpoints_table(conn)
-        conn.execute(
-            t.checkpoints.insert(),
-            [
-                {
-                    "tree_size": c.tree_size,
-                    "root_hash": c.root_hash,
-                    "signed_at": c.signed_at,
-                    "key_id": c.key_id,
-                    "signature": c.signature,
-                }
-                for c in made
-            ],
-        )
+    for c in made:
+        row = {
+            "tree_size": c.tree_size,
+            "root_hash": c.root_hash,
+            "signed_at": c.signed_at,
+            "key_id": c.key_id,
+            "signature": c.signature,
+        }
+        inserted = conn.execute(t.checkpoints.insert().values(row)).inserted_primary_key
+        if c.note_signature and inserted is not None:
+            conn.execute(
+                notes.insert().values(
+                    checkpoint_id=inserted[0], origin=c.origin, signature=c.note_signature
+                )
+            )
 
 
 _created: set[str] = set()
@@ -174,6 +190,8 @@ def _checkpoint(row: sa.Row[Any]) -> Checkpoint:
         str(m["signed_at"]),
         str(m["key_id"]),
         bytes(m["signature"]),
+        str(m["origin"] or ""),
+        bytes(m["note_signature"] or b""),
     )
 
 
@@ -248,6 +266,22 @@ class LedgerStore:
         with self.engine.connect() as conn:
             return all_checkpoints(conn, self.tables(conn))
 
+    def checkpoint_page(
+        self, after: int, limit: int, min_size: int = 0, max_size: int | None = None
+    ) -> tuple[list[Checkpoint], int | None]:
+        """Checkpoints signed after row `after` with a tree size in [min_size, max_size], in
+        signing order; and the row to continue after, when there may be more."""
+        c = checkpoints_table.c
+        query = with_notes(checkpoints_table).where(c.id > after, c.tree_size >= min_size)
+        if max_size is not None:
+            query = query.where(c.tree_size <= max_size)
+        with self.engine.connect() as conn:
+            self.tables(conn)
+            ensure_checkpoints_table(conn)
+            rows = conn.execute(query.order_by(c.id).limit(limit)).all()
+        found = [_checkpoint(r) for r in rows]
+        return found, (int(rows[-1].id) if len(rows) == limit else None)
+
     def latest_checkpoint(self) -> Checkpoint | None:
         with self.engine.connect() as conn:
             return last_checkpoint(conn, self.tables(conn))
@@ -258,12 +292,22 @@ class LedgerStore:
             t = self.tables(conn)
             size = tip(conn, t)[0]
             latest = last_checkpoint(conn, t)
-            if latest is not None and latest.tree_size == size and latest.key_id == signer.key_id:
+            if latest is not None and _already_signed(latest, size, signer):
                 return latest
             nodes = fetch_node_map(conn, t, needed_nodes(lambda s: root(s, size)))
             made = signer.sign(size, root(DictSource(nodes), size))
             insert_checkpoints(conn, t, [made])
             return made
+
+
+def _already_signed(latest: Checkpoint, size: int, signer: Signer) -> bool:
+    """Whether the latest checkpoint already is what `signer` would sign at `size`."""
+    return (
+        latest.tree_size == size
+        and latest.key_id == signer.key_id
+        and latest.origin == signer.origin
+        and bool(latest.note_signature)
+    )
 
 
 SignerSource = Signer | Callable[[], Signer]

@@ -10,6 +10,10 @@
                                       shared by every built version (the tree is the same),
                                       so it lives in its own metadata: a rebuild that drops
                                       a retired version's tables never drops checkpoints
+    trustpath_ledger_notes            checkpoint_id, origin, signature (key ID || Ed25519):
+                                      the checkpoint's C2SP signed note, beside it (a table
+                                      of its own, so that databases whose checkpoints predate
+                                      notes need no migration: their checkpoints have none)
 
 The leaf rows carry the event's key only as a hint for the verifier's diagnosis; what is
 trusted is the hash, and the hashes are trusted because the signed roots cover them.
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 CHECKPOINTS = "trustpath_ledger_checkpoints"
+NOTES = "trustpath_ledger_notes"
 
 
 @dataclass(frozen=True)
@@ -83,4 +88,11 @@ checkpoints = sa.Table(
     sa.Column("signed_at", sa.String(40), nullable=False),
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("signature", sa.LargeBinary(64), nullable=False),
+)
+notes = sa.Table(
+    NOTES,
+    checkpoints_metadata,
+    sa.Column("checkpoint_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("origin", sa.String(255), nullable=False),
+    sa.Column("signature", sa.LargeBinary(68), nullable=False),
 )

@@ -172,7 +172,8 @@ def _bad_signatures(checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey) ->
         Finding(
             "signature",
             None,
-            f"checkpoint of size {c.tree_size} ({c.signed_at}) is not signed by this key",
+            f"checkpoint of size {c.tree_size}{f' ({c.signed_at})' if c.signed_at else ''} "
+            "is not signed by this key",
         )
         for c in checkpoints
         if not verify_checkpoint(c, key)
