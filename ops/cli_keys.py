@@ -114,8 +114,3 @@ def _create(path: Path, data: bytes) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-
-
-from ops.cli_rotation import rotate_master_command  # noqa: E402 - the rotations
-
-keys.add_command(rotate_master_command)
