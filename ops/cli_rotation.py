@@ -70,8 +70,8 @@ def rotate_master_command(page: int) -> None:
         app.close()
     erased = done.after.get("", 0)
     click.echo(
-        f"rewrapped {done.rewrapped} data keys ({done.skipped} changed meanwhile, left as they "
-        f"were); {erased} erased keys stay erased"
+        f"rewrapped {done.rewrapped} key store rows ({done.skipped} changed meanwhile, left as "
+        f"they were); {erased} erased data keys stay erased"
     )
     if done.left:
         left = ", ".join(f"{n} under {k}" for k, n in sorted(done.left.items()))
@@ -81,7 +81,7 @@ def rotate_master_command(page: int) -> None:
         )
     live = done.after.get(ring.current.id, 0)
     click.echo(
-        f"all {live} live keys are wrapped by master key {ring.current.id}: remove the "
+        f"all {live} live rows (data keys and the derivation root) are wrapped by master key {ring.current.id}: remove the "
         "retired key files from TRUSTPATH_RETIRED_MASTER_KEY_FILES and restart"
     )
 

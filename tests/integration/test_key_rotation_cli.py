@@ -53,7 +53,7 @@ def test_rotate_master_rewraps_every_key_and_the_old_key_can_then_be_removed(
     assert "all " in done
     assert "0 changed meanwhile" in done
     again = deployment.run("keys", "rotate-master").stdout
-    assert "rewrapped 0 data keys" in again
+    assert "rewrapped 0 key store rows" in again
     del deployment.env["TRUSTPATH_RETIRED_MASTER_KEY_FILES"]
     deployment.run("export", "--to", str(deployment.directory / "after"))
     assert _pseudonyms(deployment, "after") == _pseudonyms(deployment, "before")
