@@ -81,8 +81,9 @@ def rotate_master_command(page: int) -> None:
         )
     live = done.after.get(ring.current.id, 0)
     click.echo(
-        f"all {live} live rows (data keys and the derivation root) are wrapped by master key {ring.current.id}: remove the "
-        "retired key files from TRUSTPATH_RETIRED_MASTER_KEY_FILES and restart"
+        f"all {live} live rows (data keys and the derivation root) are wrapped by master key "
+        f"{ring.current.id}: remove the retired key files from TRUSTPATH_RETIRED_MASTER_KEY_FILES "
+        "and restart"
     )
 
 
