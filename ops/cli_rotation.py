@@ -27,8 +27,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from domain.ciphers import MasterKeyError
 from domain.config import ConfigurationError, Settings, build_app, load_keyring
+from domain.keyring import Keyring
 from domain.keystore import SQLKeyStore
-from domain.rotation import rotate_master
+from domain.rotation import Rotation, rotate_master
 from ops.cli_keys import _create, _refuse_existing
 from ops.terminal import err_console, failing_cleanly_on
 from projections.engine import make_engine
@@ -52,22 +53,29 @@ def rotate_master_command(page: int) -> None:
     ring = load_keyring(settings)
     app = build_app(settings, say=err_console.print)
     try:
-        keys = SQLKeyStore(app.recorder.datastore)  # type: ignore[attr-defined]
         retired = ", ".join(k.id for k in ring.retired) or "none configured"
         click.echo(f"current master key {ring.current.id}; retired: {retired}")
-        with Progress(
-            TextColumn("rewrapping data keys"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("rewrap", total=None)
-            done = rotate_master(
-                keys, ring, lambda n, todo: bar.update(task, completed=n, total=todo), page
-            )
+        done = _rewrap(SQLKeyStore(app.recorder.datastore), ring, page)  # type: ignore[attr-defined]
     finally:
         app.close()
+    _report(done, ring)
+
+
+def _rewrap(keys: SQLKeyStore, ring: Keyring, page: int) -> Rotation:
+    with Progress(
+        TextColumn("rewrapping data keys"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("rewrap", total=None)
+        return rotate_master(
+            keys, ring, lambda n, todo: bar.update(task, completed=n, total=todo), page
+        )
+
+
+def _report(done: Rotation, ring: Keyring) -> None:
     erased = done.after.get("", 0)
     click.echo(
         f"rewrapped {done.rewrapped} key store rows ({done.skipped} changed meanwhile, left as "
@@ -110,6 +118,10 @@ def rotate_ledger_command(new_key_file: Path) -> None:
         raise
     finally:
         engine.dispose()
+    _announce(new_key_file, current, successor)
+
+
+def _announce(new_key_file: Path, current: Signer, successor: Signer) -> None:
     err_console.print(f"wrote {new_key_file} (mode 0600)", highlight=False)
     if successor.origin != current.origin:
         err_console.print(
@@ -133,7 +145,7 @@ def public_keys_command(as_json: bool) -> None:
     """Every ledger signing key with its validity range (what `ledger verify` checks)."""
     engine = make_engine(Settings.from_environ().database_url)
     try:
-        found = key_set_or(engine, configured_signer())
+        found = key_set_or(engine, configured_signer)
     finally:
         engine.dispose()
     if as_json:

@@ -218,7 +218,7 @@ def public_keys() -> Any:
     """Every key that signed (or will sign) checkpoints, with its validity range."""
     from projections.ledger.keyset import key_set_or
 
-    found = key_set_or(read_models.read_side().engine, _signer())
+    found = key_set_or(read_models.read_side().engine, _signer)
     return {"keys": [k.as_json() for k in found]}
 
 

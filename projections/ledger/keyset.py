@@ -21,7 +21,7 @@ range instead. The set exports as JSON (`ledger public-keys --json`, GET
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -218,11 +218,13 @@ def load_key_set(engine: sa.Engine) -> list[LedgerKey]:
     return with_ranges(keys, signed)
 
 
-def key_set_or(engine: sa.Engine, signer: Signer) -> list[LedgerKey]:
-    """The registered key set; before any key was registered, `signer`'s key alone."""
+def key_set_or(engine: sa.Engine, configured: Callable[[], Signer]) -> list[LedgerKey]:
+    """The registered key set; before any key was registered, the configured key alone
+    (loaded only then: reading a registered set needs no private key)."""
     found = load_key_set(engine)
     if found:
         return found
+    signer = configured()
     from projections.ledger.store import LedgerNotReadyError, LedgerStore
 
     try:
