@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.ciphers import ERASED, MasterKey, MasterKeyError
+from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place
 from domain.keyring import ROOT_KEY_ID, Keyring
 from domain.keystore import SQLKeyStore
 from domain.rotation import rotate_master
@@ -95,7 +95,7 @@ def test_process_with_only_the_old_key_refuses_to_start_once_the_store_was_rotat
     assert "\n" not in str(refused.value)
 
 
-def test_process_still_running_with_the_old_key_fails_a_read_clearly_and_writes_nothing(
+def test_process_still_running_with_the_old_key_fails_a_read_clearly_and_leaves_keys_alone(
     app: Trustpath, both: Trustpath, master_key: MasterKey, new_key: MasterKey
 ) -> None:
     b, kept, _ = _world(app)
@@ -167,3 +167,20 @@ def test_derivation_root_is_the_original_master_key_so_existing_fingerprints_sta
     rotate_master(_keys(both), Keyring(new_key, [master_key]))
     assert _keys(both).get(ROOT_KEY_ID) is not None
     assert both.vault.derivation_root.derive("idempotency") == master_key.derive("idempotency")
+
+
+def test_rotate_master_reports_keys_a_process_with_only_the_old_key_keeps_wrapping(
+    app: Trustpath, both: Trustpath, master_key: MasterKey, new_key: MasterKey
+) -> None:
+    b, _, _ = _world(app)
+    made: list[str] = []
+
+    def stale_process_seals(_done: int, _todo: int) -> None:
+        made.append(f"late-{len(made)}")  # a new protagonist's key, under the old master key
+        app.vault.seal("text", Place(str(b.eid), made[-1], "notes"))
+
+    done = rotate_master(_keys(both), Keyring(new_key, [master_key]), stale_process_seals)
+    assert done.left == {master_key.id: 1}
+    assert _keys(both).get(f"dk-{made[-1]}") is not None
+    finished = rotate_master(_keys(both), Keyring(new_key, [master_key]))
+    assert not finished.left
