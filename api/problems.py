@@ -20,6 +20,8 @@
     SQLite: disk full / read-only / busy          503     StoreFull / StoreReadOnly / StoreBusy
     connection lost while a command was stored    503     CommandOutcomeUnknown, Retry-After:
                                                           retry with the same Idempotency-Key
+    MasterKeyError (a data key this server cannot 503     MasterKeyError
+      unwrap: the master key was rotated)
     anything else                                 500     about:blank, no internals
 
 Problem types are relative URIs `/problems/<Name>`; the title is the error's one-line
@@ -37,6 +39,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from domain.ciphers import MasterKeyError
 from domain.pgrecorder import WriteOutcomeUnknownError
 from projections.runner import STORE_ERRORS
 
@@ -166,9 +169,23 @@ def register(app: Flask) -> None:
     app.register_error_handler(Problem, lambda e: e.response())
     app.register_error_handler(errors.TrustpathError, lambda e: from_domain(e).response())
     app.register_error_handler(HTTPException, lambda e: from_http(e).response())
+    app.register_error_handler(MasterKeyError, _master_key_missing)
     for store_error in (*STORE_ERRORS, sqlite3.OperationalError):
         app.register_error_handler(store_error, lambda e: from_store(e).response())
     app.register_error_handler(Exception, _unexpected)
+
+
+def _master_key_missing(error: MasterKeyError) -> Response:
+    # a server still running with a retired master key: the operator must restart it with
+    # the current one; the message names only key ids, which the key store shows anyway
+    log.error("master key: %s", error)
+    return Problem(
+        503,
+        "Service Unavailable",
+        "this server does not hold the master key the content is now wrapped by; "
+        "it must be restarted with the current master key",
+        type_="/problems/MasterKeyError",
+    ).response()
 
 
 def _unexpected(error: Exception) -> Response:

@@ -28,6 +28,7 @@ from api.context import actor, trustpath
 from api.problems import Problem
 from api.refusals import RefusalWindows
 from domain.audit import MAX_PURPOSE, require_purpose
+from domain.ciphers import MasterKeyError
 from domain.engagement import Engagement
 from domain.errors import ActionNotAllowedError, InvalidValueError, TrustpathError
 from domain.values import Actor
@@ -77,8 +78,8 @@ def read(
     except ActionNotAllowedError:
         spend_refusal()
         raise
-    except TrustpathError:
-        raise
+    except (TrustpathError, MasterKeyError):
+        raise  # MasterKeyError: recorded, but this server missed a master-key rotation (503)
     except Exception as error:
         log.error("access record not written: %s", type(error).__name__)
         raise Problem(

@@ -40,6 +40,7 @@ from domain import errors
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
+from domain.keyring import Keyring
 from domain.keystore import SQLKeyStore
 from domain.pgrecorder import snapshot_recorder
 from domain.positions import position_of
@@ -111,7 +112,7 @@ class CommandSide(Application[UUID]):
         self,
         env: dict[str, str] | None = None,
         *,
-        master_key: MasterKey,
+        master_key: MasterKey | Keyring,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(env)
@@ -119,7 +120,8 @@ class CommandSide(Application[UUID]):
         self.vault = Vault(master_key, SQLKeyStore(self.recorder.datastore))  # type: ignore[attr-defined]
         self.on_saved: list[Callable[[int], None]] = []
         """Called with the position reached after every save (e.g. in-process projections)."""
-        self.fingerprints = Fingerprints(master_key, self.vault)
+        # the derivation root, not the current master key: a rotation changes no fingerprint
+        self.fingerprints = Fingerprints(self.vault.derivation_root, self.vault)
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """The library's; on PostgreSQL with its recorder bounded for outages."""

@@ -27,12 +27,15 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from eventsourcing.persistence import Transcoding
+
+if TYPE_CHECKING:
+    from domain.keyring import Keyring
 
 ALGORITHM: Final = "A256GCM"
 """Sealed before padding: the plaintext as is, `len` its exact length (old events only)."""
@@ -150,6 +153,10 @@ class MasterKey:
     def wrap(self, data_key: bytes) -> bytes:
         return aes_key_wrap(self._key, data_key)
 
+    def wrap_key(self, other: MasterKey) -> bytes:
+        """`other`'s bytes wrapped under this key (the derivation root, `domain.keyring`)."""
+        return self.wrap(other._key)
+
     def unwrap(self, wrapped: bytes) -> bytes:
         try:
             return aes_key_unwrap(self._key, wrapped)
@@ -163,19 +170,24 @@ def key_id_for(protagonist_id: str) -> str:
 
 
 class Vault:
-    """Seals and opens confidential fields with per-protagonist data keys."""
+    """Seals and opens confidential fields with per-protagonist data keys.
 
-    def __init__(self, master_key: MasterKey, keys: KeyStore) -> None:
-        self._master = master_key
+    Data keys are unwrapped with whichever configured master key wrapped them (the row
+    names it) and new ones are wrapped with the current key (`domain.keyring`).
+    """
+
+    def __init__(self, master_key: MasterKey | Keyring, keys: KeyStore) -> None:
+        from domain.keyring import Keyring, derivation_root
+
+        self._ring = master_key if isinstance(master_key, Keyring) else Keyring(master_key)
+        self._master = self._ring.current
         self._keys = keys
         self._sealing_keys: dict[str, bytes] = {}
         self._digest_keys: dict[str, bytes] = {}
-        foreign = keys.master_key_ids() - {master_key.id}
-        if foreign:
-            raise MasterKeyError(
-                "the key store holds data keys wrapped by another master key; "
-                "check TRUSTPATH_MASTER_KEY_FILE"
-            )
+        self._ring.check_holds(keys.master_key_ids())
+        self.derivation_root = derivation_root(self._ring, keys)
+        """The long-lived secret that idempotency fingerprints, derived ids and export
+        pseudonyms come from: the same across master-key rotations (`domain.keyring`)."""
 
     def seal(self, plaintext: str, place: Place) -> Sealed:
         key_id = key_id_for(place.protagonist_id)
@@ -204,8 +216,7 @@ class Vault:
         row = self._keys.get(sealed.key_id)
         if row is None:
             return ERASED
-        wrapped, _ = row
-        key = self._master.unwrap(wrapped)
+        key = self._ring.unwrap(*row)
         try:
             plain = AESGCM(key).decrypt(
                 base64.b64decode(sealed.nonce),
@@ -234,7 +245,7 @@ class Vault:
             row = self._keys.get(key_id)
             if row is None:
                 raise MasterKeyError(f"data key {key_id} was destroyed")
-            key = self._master.unwrap(row[0])
+            key = self._ring.unwrap(*row)
             self._sealing_keys[key_id] = key
         return key
 

@@ -2,6 +2,9 @@
 
     TRUSTPATH_DATABASE_URL     sqlite:///var/trustpath.db (default) | postgresql://user[:pw]@host[:port]/db
     TRUSTPATH_MASTER_KEY_FILE  a file holding the 32-byte master key in base64
+    TRUSTPATH_RETIRED_MASTER_KEY_FILES
+                               more key files, separated by ':', whose keys only unwrap
+                               data keys (during a master-key rotation, `domain.keyring`)
     TRUSTPATH_ENV              "embedded" (default with SQLite) or "production"
 
 With the embedded default a missing master key file is generated under ./var/ and the
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from domain.ciphers import MasterKey, MasterKeyError
+from domain.keyring import Keyring
 from domain.private_files import create_store_file, write_new
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     master_key_file: str = ""
     production: bool = False
+    retired_master_key_files: tuple[str, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,7 +58,13 @@ class Settings:
         production = env.get("TRUSTPATH_ENV", "").strip() == "production" or url.startswith(
             "postgres"
         )
-        return cls(url, env.get("TRUSTPATH_MASTER_KEY_FILE", "").strip(), production)
+        retired = env.get("TRUSTPATH_RETIRED_MASTER_KEY_FILES", "").split(os.pathsep)
+        return cls(
+            url,
+            env.get("TRUSTPATH_MASTER_KEY_FILE", "").strip(),
+            production,
+            tuple(f.strip() for f in retired if f.strip()),
+        )
 
 
 def store_env(database_url: str) -> dict[str, str]:
@@ -135,16 +146,32 @@ def _read_master_key(path: Path) -> MasterKey:
         raise ConfigurationError(f"{path}: {error.strerror or error}") from None
 
 
+def load_keyring(settings: Settings, say: Say | None = None) -> Keyring:
+    """The current master key and the retired ones (each must exist and be readable)."""
+    retired = []
+    for name in settings.retired_master_key_files:
+        try:
+            retired.append(MasterKey.from_text(Path(name).read_text()))
+        except (OSError, MasterKeyError) as error:
+            raise ConfigurationError(
+                f"TRUSTPATH_RETIRED_MASTER_KEY_FILES: {name}: {error}"
+            ) from None
+    return Keyring(load_master_key(settings, say), retired)
+
+
 def build_app(settings: Settings | None = None, say: Say | None = None) -> Trustpath:
     """The Trustpath application for these settings."""
     from domain.trustpath import Trustpath
 
     settings = settings or Settings.from_environ()
     env = store_env(settings.database_url)
-    master_key = load_master_key(settings, say)
+    ring = load_keyring(settings, say)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         check_reachable(settings.database_url, env)
-    return Trustpath(env, master_key=master_key)
+    try:
+        return Trustpath(env, master_key=ring)
+    except MasterKeyError as error:  # a start-up refusal: one line, like any configuration's
+        raise ConfigurationError(str(error)) from None
 
 
 def check_reachable(database_url: str, env: dict[str, str]) -> None:

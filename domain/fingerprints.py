@@ -4,8 +4,9 @@ What is stored must not let anyone confirm a guess of confidential content, and 
 must make that impossible for everyone, the operator included:
 
     fingerprint = "v2:" + HMAC(secret, {command, args, actor})[:32]
-        secret          derived from the master key's bytes (`MasterKey.derive`), never
-                        from its id, which the key store shows in clear
+        secret          derived from the derivation root's bytes (`MasterKey.derive`; the
+                        root is the original master key's bytes, kept across rotations,
+                        `domain.keyring`), never from an id the key store shows in clear
         a sealed arg    (notes, intention text) enters only as
                         {"digest": HMAC(key derived from its protagonist's data key, text)}
                         (`Vault.digest`): erasure destroys that key, so nobody can recompute

@@ -3,7 +3,8 @@
 It lives in the same database as the events, beside the library's tables, and uses the
 library's own datastore (its connection pool and transactions) for SQLite and PostgreSQL.
 Erasure turns a row into a tombstone (wrapped key gone, `destroyed_at` set) so a key can
-never be silently re-created for an erased protagonist.
+never be silently re-created for an erased protagonist. A master-key rotation rewraps live
+rows one at a time (`rewrap`, a compare-and-set) and never touches a tombstone.
 
     trustpath_data_keys(key_id PK, wrapped NULL after erasure, master_key_id,
                         created_at, destroyed_at)
@@ -84,6 +85,46 @@ class SQLKeyStore:
             curs.execute(f"SELECT DISTINCT master_key_id FROM {TABLE} WHERE wrapped IS NOT NULL")
             rows: Any = curs.fetchall()
         return {str(row["master_key_id"]) for row in rows}
+
+    def not_under(
+        self, master_key_id: str, after: str = "", limit: int = 500
+    ) -> list[tuple[str, bytes, str]]:
+        """Live rows wrapped by another master key, by key id after `after` (a page)."""
+        p = self._p
+        with self._db.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT key_id, wrapped, master_key_id FROM {TABLE} WHERE wrapped IS NOT NULL "
+                f"AND master_key_id <> {p} AND key_id > {p} ORDER BY key_id LIMIT {int(limit)}",
+                (master_key_id, after),
+            )
+            rows: Any = curs.fetchall()
+        return [(str(r["key_id"]), bytes(r["wrapped"]), str(r["master_key_id"])) for r in rows]
+
+    def rewrap(self, key_id: str, old: bytes, new: bytes, master_key_id: str) -> bool:
+        """Replace the wrapping of a row still wrapped as `old`: one atomic compare-and-set,
+        so a row erased (or rewrapped) meanwhile is left as it is. Whether it was replaced."""
+        p = self._p
+        with self._db.transaction(commit=True) as curs:
+            curs.execute(
+                f"UPDATE {TABLE} SET wrapped = {p}, master_key_id = {p} "
+                f"WHERE key_id = {p} AND wrapped = {p} AND destroyed_at IS NULL",
+                (new, master_key_id, key_id, old),
+            )
+            # the library's SQLite cursor has no rowcount: read the row back instead
+            curs.execute(
+                f"SELECT 1 FROM {TABLE} WHERE key_id = {p} AND wrapped = {p}", (key_id, new)
+            )
+            return curs.fetchone() is not None
+
+    def census(self) -> dict[str, int]:
+        """How many live rows each master key wraps; erased rows under "" (tombstones)."""
+        with self._db.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT CASE WHEN wrapped IS NULL THEN '' ELSE master_key_id END AS mk, "
+                f"COUNT(*) AS n FROM {TABLE} GROUP BY 1"
+            )
+            rows: Any = curs.fetchall()
+        return {str(r["mk"]): int(r["n"]) for r in rows}
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
         with self._db.transaction(commit=True) as curs:

@@ -67,3 +67,13 @@ audit.add_command(_check_report)
 from ops.cli_keys import keys  # noqa: E402 - the deployment's key files
 
 main.add_command(keys)
+
+from ops.cli_rotation import (  # noqa: E402 - the key rotations and the ledger's key set
+    public_keys_command,
+    rotate_ledger_command,
+    rotate_master_command,
+)
+
+keys.add_command(rotate_master_command)
+keys.add_command(rotate_ledger_command)
+ledger.add_command(public_keys_command)

@@ -7,6 +7,8 @@
     ledger export-checkpoints F  every signed checkpoint, as JSON lines, to keep elsewhere
     ledger prove                 an inclusion (--event/--index) or consistency (--from/--to) proof
     ledger verify                recompute every leaf and signed root from the events table
+                                 (each checkpoint under the key valid for it, `keyset.py`)
+    ledger public-keys [--json]  every signing key with its validity range (`ops.cli_rotation`)
     ledger verify-proof F        check a proof bundle offline
     audit confidentiality E      accesses, refusals, erasures of one engagement (no content)
     audit who-read P             who read protagonist P's file
@@ -25,10 +27,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from domain.config import ConfigurationError, Settings
-from ops.ledger_files import check_origins, last_checkpoint, read_public_key
+from ops.ledger_files import check_origins, last_checkpoint, read_keys, read_public_key
 from ops.terminal import console, err_console, fail, failing_cleanly_on
 from projections.engine import make_engine
 from projections.ledger import configured_signer
@@ -36,6 +39,7 @@ from projections.ledger.checkpoints import (
     read_checkpoints,
     write_jsonl,
 )
+from projections.ledger.keyset import KeySet, load_key_set
 from projections.ledger.merkle import ProofError
 from projections.ledger.proofs import check_bundle, prove_consistency, prove_inclusion
 from projections.ledger.reports import confidentiality_report, dumps, who_read
@@ -167,7 +171,9 @@ def prove(
     "--public-key",
     "key_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The ledger's public key: PEM or note verifier key (default: the configured key's).",
+    help="The ledger's public key (PEM or note verifier key) or its key set (JSON from "
+    "`ledger public-keys --json`); default: the key set in the database, else the configured "
+    "key's.",
 )
 @fails_cleanly
 def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None:
@@ -175,7 +181,7 @@ def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None
     url = _url()
     engine = make_engine(url)
     try:
-        key = read_public_key(key_file) if key_file else configured_signer().public_key
+        key = read_keys(key_file) if key_file else _configured_keys(engine)
         store = LedgerStore(engine)
         checkpoints = (
             read_checkpoints(checkpoints_file) if checkpoints_file else store.checkpoints()
@@ -203,6 +209,12 @@ def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None
     finally:
         engine.dispose()
     _print_report(report)
+
+
+def _configured_keys(engine: Any) -> Ed25519PublicKey | KeySet:
+    """The registered key set (after rotations); before any, the configured key's."""
+    found = load_key_set(engine)
+    return KeySet(found) if found else configured_signer().public_key
 
 
 def _print_report(report: Any) -> None:

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from domain.config import Settings, build_app, load_master_key
+from domain.config import Settings, build_app
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.runner import ReadSideError
@@ -212,7 +212,8 @@ def export_command(fmt: str, directory: Path, recipient: str, basis: str, princi
     from projections.export import export, record_disclosure
 
     with opened() as read_side:
-        key = load_master_key(Settings.from_environ()).as_text().encode()
+        # the derivation root, not the current master key: pseudonyms survive a rotation
+        key = read_side.app.vault.derivation_root.as_text().encode()  # type: ignore[attr-defined]
         exported = export(read_side, directory, fmt, key)
         at = record_disclosure(read_side, exported, principal, recipient, basis)
     for f in exported.manifest["files"]:

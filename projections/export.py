@@ -9,8 +9,9 @@
 
 A report reader may see status and pseudonymised aggregates only (DOMAIN.md, "Who may see
 what"): every engagement, protagonist and commitment id becomes a stable pseudonym (HMAC-
-SHA256 under a key derived from the master key, so it is the same in every export and
-cannot be reversed without the configuration); no names, titles, organisations, commitment
+SHA256 under a key derived from the derivation root of `domain.keyring`, so it is the same
+in every export, across master-key rotations, and cannot be reversed without the
+configuration); no names, titles, organisations, commitment
 texts, notes, evidence or reasons leave. Everything is read in one transaction, so the
 files agree with each other and with the manifest's position.
 

@@ -9,6 +9,8 @@ GET /ledger/proofs/inclusion          ?event=N (notification id) or ?index=N (le
 GET /ledger/proofs/consistency        ?first=M&second=N (default N: the latest checkpoint)
 GET /ledger/public-key                the key (PEM, verifier key, origin); `Accept: text/plain`
 GET /ledger/public-key/note             or this path: the note verifier key alone
+GET /ledger/public-keys               every signing key across rotations, with its validity
+                                        range (from/until tree size and time, retired at)
 
 Role `auditor` only (the matrix's `ledger`): every other role is refused with 403. Nothing
 here is content: sizes, hashes, notification ids, signatures.
@@ -106,6 +108,23 @@ class PublicKeyOut(Schema):
     verifier_key = fields.String(required=True, metadata={"description": "name+id+key"})
 
 
+class ValidityOut(Schema):
+    tree_size = fields.Integer(required=True)
+    signed_at = fields.String(required=True)
+
+
+class LedgerKeyOut(PublicKeyOut):
+    status = fields.String(required=True, metadata={"description": "current|retired|pending"})
+    registered_at = fields.String(required=True)
+    valid_from = fields.Nested(ValidityOut, allow_none=True, required=True)
+    valid_until = fields.Nested(ValidityOut, allow_none=True, required=True)
+    retired_at = fields.String(allow_none=True, required=True)
+
+
+class KeySetOut(Schema):
+    keys = fields.List(fields.Nested(LedgerKeyOut), required=True)
+
+
 @blp.before_request
 def auditors_only() -> None:
     caller = actor()
@@ -191,6 +210,16 @@ def public_key() -> Any:
         "pem": signer.public_pem(),
         "verifier_key": signer.verifier_key(),
     }
+
+
+@blp.route("/public-keys", methods=["GET"])
+@blp.response(200, KeySetOut)
+def public_keys() -> Any:
+    """Every key that signed (or will sign) checkpoints, with its validity range."""
+    from projections.ledger.keyset import key_set_or
+
+    found = key_set_or(read_models.read_side().engine, _signer)
+    return {"keys": [k.as_json() for k in found]}
 
 
 @blp.route("/public-key/note", methods=["GET"])

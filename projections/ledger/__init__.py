@@ -17,6 +17,10 @@ server at start-up with one line (`LedgerKeyError` is a `ConfigurationError`), i
 failing the ledger's pages one after another. The embedded default loads (or generates
 under ./var/) the key only when the first checkpoint falls due.
 
+After `trustpath keys rotate-ledger`, a process picks the new key up when restarted with
+TRUSTPATH_LEDGER_KEY_FILE pointing at it: a production projection holds the key it loaded
+at start (`keyset.py`: the old key stays valid until the new one's first checkpoint).
+
 `tick(engine, settings)` signs a checkpoint of a quiet log when one is due; idle loops call
 it (it costs three single-row queries when nothing is due). `start_ticking` runs it every
 few seconds on a daemon thread, for a process that has no idle loop of its own (the

@@ -14,6 +14,9 @@
                                       the checkpoint's C2SP signed note, beside it (a table
                                       of its own, so that databases whose checkpoints predate
                                       notes need no migration: their checkpoints have none)
+    trustpath_ledger_keys             key_id, public_key, origin, registered_at: the signing
+                                      keys over time (`keyset.py`; validity is read from the
+                                      checkpoints each signed)
 
 The leaf rows carry the event's key only as a hint for the verifier's diagnosis; what is
 trusted is the hash, and the hashes are trusted because the signed roots cover them.
@@ -27,6 +30,7 @@ import sqlalchemy as sa
 
 CHECKPOINTS = "trustpath_ledger_checkpoints"
 NOTES = "trustpath_ledger_notes"
+KEYS = "trustpath_ledger_keys"
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,14 @@ checkpoints = sa.Table(
     sa.Column("signed_at", sa.String(40), nullable=False),
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("signature", sa.LargeBinary(64), nullable=False),
+)
+keys = sa.Table(
+    KEYS,
+    checkpoints_metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("public_key", sa.LargeBinary(32), nullable=False),
+    sa.Column("origin", sa.String(255), nullable=False),
+    sa.Column("registered_at", sa.String(40), nullable=False),
 )
 notes = sa.Table(
     NOTES,

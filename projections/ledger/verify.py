@@ -5,10 +5,11 @@
     first leaf where the events and the authenticated ledger differ ──▶ what is wrong there
 
 It trusts nothing in the database: only the checkpoints (each signature checked with the
-public key) and the stored bytes. The ledger's own leaf rows are used to *name* the first
-bad position once the signed roots vouch for them; when they do not (the ledger was
-tampered with too, or is absent, as in a bare export), the verifier still fails and names
-the first checkpoint interval whose root does not match.
+public key, or with the key of a key set valid for it, `keyset.py`) and the stored bytes.
+The ledger's own leaf rows are used to *name* the first bad position once the signed roots
+vouch for them; when they do not (the ledger was tampered with too, or is absent, as in a
+bare export), the verifier still fails and names the first checkpoint interval whose root
+does not match.
 
     changed     the event at that notification id is not the one that was sealed
     missing     a sealed event is gone from the log
@@ -27,7 +28,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from projections.ledger.checkpoints import Checkpoint, verify_checkpoint
+from projections.ledger.checkpoints import Checkpoint
+from projections.ledger.keyset import KeySet
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NODE_PREFIX, root
 from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
@@ -141,17 +143,20 @@ def roots_at(leaves: Leaves, sizes: Sequence[int]) -> dict[int, bytes]:
 def verify(
     url: str,
     checkpoints: Sequence[Checkpoint],
-    public_key: Ed25519PublicKey,
+    public_key: Ed25519PublicKey | KeySet,
     ledger: LedgerLeaves | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Check every signature, every signed root, every leaf; the first failure named first.
 
-    `ledger` loads the ledger's own leaves; it is called only to locate a failure.
+    `ledger` loads the ledger's own leaves; it is called only to locate a failure. With a
+    `KeySet` (after key rotations) each checkpoint is checked under the key valid for it.
     """
+    keys = public_key if isinstance(public_key, KeySet) else KeySet.of(public_key)
     report = Report(checkpoints=len(checkpoints))
-    report.findings += _bad_signatures(checkpoints, public_key)
-    signed = [c for c in checkpoints if verify_checkpoint(c, public_key)]
+    problems = [(c, keys.problem(c)) for c in checkpoints]
+    report.findings += [Finding(p[0], None, p[1]) for _, p in problems if p is not None]
+    signed = [c for c, p in problems if p is None]
     report.signed_size = max((c.tree_size for c in signed), default=0)
     events = recompute(url, progress)
     report.events = len(events)
@@ -165,19 +170,6 @@ def verify(
         found = _diagnose(url, events, loaded[0], loaded[1], _trusted_size(loaded[0], signed))
     report.findings.insert(0, found or _interval_finding(events, signed, bad))
     return report
-
-
-def _bad_signatures(checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey) -> list[Finding]:
-    return [
-        Finding(
-            "signature",
-            None,
-            f"checkpoint of size {c.tree_size}{f' ({c.signed_at})' if c.signed_at else ''} "
-            "is not signed by this key",
-        )
-        for c in checkpoints
-        if not verify_checkpoint(c, key)
-    ]
 
 
 def _first_bad_checkpoint(leaves: Leaves, signed: Sequence[Checkpoint]) -> Checkpoint | None:

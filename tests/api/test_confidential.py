@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
+from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.api.conftest import World, body
@@ -174,3 +175,24 @@ def test_anonymous_flood_is_throttled_before_it_floods_the_audit_trail(
     assert codes == [401, 401, 429, 429]
     world.flask.extensions["trustpath.refusals"].flush(everything=True)
     assert sum(d.count for d in audit(world.app, "AccessDenied")) == 2
+
+
+def test_read_is_503_master_key_error_without_content_when_this_server_missed_a_rotation(
+    world: World, client: FlaskClient, sqlite_url: str, master_key: MasterKey
+) -> None:
+    from domain.config import store_env
+    from domain.keyring import Keyring
+    from domain.keystore import SQLKeyStore
+    from domain.rotation import rotate_master
+
+    url = notes_url(world)
+    ring = Keyring(MasterKey.generate(), [master_key])
+    rotating = Trustpath(store_env(sqlite_url), master_key=ring)
+    try:
+        rotate_master(SQLKeyStore(rotating.recorder.datastore), ring)  # type: ignore[attr-defined]
+    finally:
+        rotating.close()
+    r = client.get(url, headers=world.headers("coach_a", **PURPOSE))
+    assert r.status_code == 503
+    assert r.json["type"] == "/problems/MasterKeyError"
+    assert "ambushed" not in r.get_data(as_text=True)

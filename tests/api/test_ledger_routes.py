@@ -45,6 +45,7 @@ consistency              403  200  403  403  403  403  403  403  403  403  403  
 public_key               403  200  403  403  403  403  403  403  403  403  403  401
 public_key_text          403  200  403  403  403  403  403  403  403  403  403  401
 public_key_note          403  200  403  403  403  403  403  403  403  403  403  401
+public_keys              403  200  403  403  403  403  403  403  403  403  403  401
 """
 ROUTES = {
     "latest": ("/ledger/checkpoints/latest", {}),
@@ -57,6 +58,7 @@ ROUTES = {
     "public_key": ("/ledger/public-key", {}),
     "public_key_text": ("/ledger/public-key", {"Accept": "text/plain"}),
     "public_key_note": ("/ledger/public-key/note", {}),
+    "public_keys": ("/ledger/public-keys", {}),
 }
 
 
@@ -234,6 +236,32 @@ def test_public_key_answers_pem_and_the_same_key_as_a_verifier_key(
     assert (name, data["origin"], data["key_id"]) == (ORIGIN, ORIGIN, signer.key_id)
     text = client.get("/ledger/public-key", headers=auditor(world, Accept="text/plain"))
     assert text.get_data(as_text=True) == data["verifier_key"] + "\n"
+
+
+def test_public_keys_list_every_key_with_its_validity_range_after_a_rotation(
+    world: World, client: FlaskClient, signer: Signer
+) -> None:
+    from projections.ledger.keyset import register_keys
+
+    before = client.get("/ledger/public-keys", headers=auditor(world)).get_json()["keys"]
+    assert [(k["key_id"], k["status"]) for k in before] == [(signer.key_id, "current")]
+    successor = Signer(Signer.generate().private_key, ORIGIN)
+    engine = world.flask.extensions["trustpath.read_side"].engine
+    register_keys(engine, signer, successor)
+    play(world.app)
+    world.flask.extensions["trustpath.read_side"].catch_up()
+    LedgerStore(engine).checkpoint(successor)
+    keys = client.get("/ledger/public-keys", headers=auditor(world)).get_json()["keys"]
+    old, new = keys
+    assert (old["key_id"], old["status"], new["key_id"], new["status"]) == (
+        signer.key_id,
+        "retired",
+        successor.key_id,
+        "current",
+    )
+    assert old["valid_until"]["tree_size"] < new["valid_from"]["tree_size"]
+    assert old["retired_at"] == new["valid_from"]["signed_at"]
+    assert new["valid_until"] is None
 
 
 @pytest.mark.parametrize(
