@@ -21,7 +21,8 @@ class CheckpointOut(Schema):
     root_hash = fields.String(required=True, metadata={"description": "hex"})
     signed_at = fields.String(required=True)
     key_id = fields.String(required=True)
-    signature = fields.String(required=True, metadata={"description": "hex"})
+    signature = fields.String(required=True, metadata={"description": "hex, trustpath's own"})
+    note = fields.String(metadata={"description": "the C2SP tlog-checkpoint signed note"})
 
 
 class StoredEventOut(Schema):

@@ -29,6 +29,7 @@ from marshmallow.exceptions import ValidationError
 from api import read_models
 from api.context import actor
 from api.problems import Problem
+from api.resources.audit_schemas import CheckpointOut
 from domain.access import Parties, Resource, ResourceKind, decide
 from domain.config import ConfigurationError
 from projections.ledger.checkpoints import Checkpoint, Signer
@@ -41,15 +42,6 @@ TEXT = "text/plain"
 MOST = 2**62
 """No size or id beyond what a BIGINT column holds: a larger one is a 422, not a 500."""
 log = logging.getLogger("trustpath.api")
-
-
-class CheckpointOut(Schema):
-    tree_size = fields.Integer(required=True)
-    root_hash = fields.String(required=True, metadata={"description": "hex"})
-    signed_at = fields.String(required=True)
-    key_id = fields.String(required=True)
-    signature = fields.String(required=True, metadata={"description": "hex, trustpath's own"})
-    note = fields.String(metadata={"description": "the C2SP tlog-checkpoint signed note"})
 
 
 class CheckpointPageOut(Schema):
