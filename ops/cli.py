@@ -48,3 +48,8 @@ main.add_command(audit)
 from ops.cli_keys import keys  # noqa: E402 - the deployment's key files
 
 main.add_command(keys)
+
+from ops.cli_backup import backup, restore  # noqa: E402 - backup and restore of the store
+
+main.add_command(backup)
+main.add_command(restore)

@@ -38,6 +38,7 @@ from projections.ledger.checkpoints import (
 from projections.ledger.merkle import ProofError
 from projections.ledger.proofs import check_bundle, prove_consistency, prove_inclusion
 from projections.ledger.reports import confidentiality_report, dumps, who_read
+from projections.ledger.restores import read_restores
 from projections.ledger.source import count_events
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
 from projections.ledger.verify import read_ledger, verify
@@ -182,6 +183,9 @@ def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None
         )
         if key_file:
             check_origins(checkpoints, key_file)
+        restores = read_restores(engine)
+        if restores and checkpoints_file:
+            checkpoints += after_restore(store, restores)
         total = count_events(url)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
@@ -197,12 +201,23 @@ def verify_command(checkpoints_file: Path | None, key_file: Path | None) -> None
                 key,
                 lambda: read_ledger(engine),
                 progress=show,
+                restores=restores,
             )
     except LEDGER_ERRORS as error:
         _fail(error)
     finally:
         engine.dispose()
     _print_report(report)
+
+
+def after_restore(store: LedgerStore, restores: list[Any]) -> list[Any]:
+    """The database's checkpoints signed after the first restore: this branch's, timed,
+    checked beside an auditor's file so that a restore record never excuses them."""
+    first = min(r.restored_at for r in restores)
+    try:
+        return [c for c in store.checkpoints() if c.signed_at > first]
+    except LedgerNotReadyError:
+        return []
 
 
 def _print_report(report: Any) -> None:
@@ -212,6 +227,8 @@ def _print_report(report: Any) -> None:
     )
     if report.ok:
         console.print(f"[green]ledger verified[/green]: {summary}", highlight=False)
+        if report.restore_gap:
+            console.print(f"  {report.restore_gap}", highlight=False)
         return
     err_console.print(f"[red]ledger verification FAILED[/red]: {summary}", highlight=False)
     for finding in report.findings:

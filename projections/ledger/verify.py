@@ -15,6 +15,10 @@ the first checkpoint interval whose root does not match.
     inserted    an event is in the log that was never sealed there
     reordered   a sealed event is intact but sits at another position
     truncated   the log ends before the size a checkpoint signed
+
+After a restore from backup, the signed restore records (restores.py) count as checkpoints
+at their size, and checkpoints the lost system signed beyond it are reported apart, as the
+restore gap (`Report.restore_gap`), not as findings.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from projections.ledger.checkpoints import Checkpoint, verify_checkpoint
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NODE_PREFIX, root
+from projections.ledger.restores import RestoreRecord, beyond_restore, gap_message, verify_restore
 from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
 
 Progress = Callable[[int], None]
@@ -74,6 +79,11 @@ class Report:
     signed_size: int = 0
     gaps: int = 0
     findings: list[Finding] = field(default_factory=list)
+    beyond_restore: list[tuple[Checkpoint, RestoreRecord]] = field(default_factory=list)
+
+    @property
+    def restore_gap(self) -> str | None:
+        return gap_message(self.beyond_restore)
 
     @property
     def ok(self) -> bool:
@@ -144,10 +154,12 @@ def verify(
     public_key: Ed25519PublicKey,
     ledger: LedgerLeaves | None = None,
     progress: Progress | None = None,
+    restores: Sequence[RestoreRecord] = (),
 ) -> Report:
     """Check every signature, every signed root, every leaf; the first failure named first.
 
-    `ledger` loads the ledger's own leaves; it is called only to locate a failure.
+    `ledger` loads the ledger's own leaves; it is called to locate a failure, and to tell
+    whether a timeless note beyond a restore is this branch's.
     """
     report = Report(checkpoints=len(checkpoints))
     report.findings += _bad_signatures(checkpoints, public_key)
@@ -156,6 +168,8 @@ def verify(
     events = recompute(url, progress)
     report.events = len(events)
     report.gaps = sum(1 for a, b in zip(events.ids, events.ids[1:], strict=False) if b != a + 1)
+    if restores:
+        signed = _apart_from_restore_gap(report, events, signed, restores, public_key, ledger)
     bad = _first_bad_checkpoint(events, signed)
     if bad is None:
         return report
@@ -165,6 +179,34 @@ def verify(
         found = _diagnose(url, events, loaded[0], loaded[1], _trusted_size(loaded[0], signed))
     report.findings.insert(0, found or _interval_finding(events, signed, bad))
     return report
+
+
+def _apart_from_restore_gap(
+    report: Report,
+    events: Leaves,
+    signed: list[Checkpoint],
+    restores: Sequence[RestoreRecord],
+    key: Ed25519PublicKey,
+    ledger: LedgerLeaves | None,
+) -> list[Checkpoint]:
+    """The checkpoints to check: the restore records' roots included, the gap set apart."""
+    records = [r for r in restores if verify_restore(r, key)]
+    report.findings += [
+        Finding("signature", None, f"the record '{r.describe()}' is not signed by this key")
+        for r in restores
+        if r not in records
+    ]
+    own: list[Leaves] = []
+
+    def ours(c: Checkpoint) -> bool:
+        if not own:
+            loaded = ledger() if ledger is not None else None
+            own.append(loaded[0] if loaded is not None else Leaves())
+        return roots_at(own[0], [c.tree_size]).get(c.tree_size) == c.root_hash
+
+    roots = roots_at(events, [c.tree_size for c in signed])
+    kept, report.beyond_restore = beyond_restore(signed, records, roots, ours)
+    return kept + [r.as_checkpoint() for r in records]
 
 
 def _bad_signatures(checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey) -> list[Finding]:
