@@ -115,7 +115,8 @@ def sqlite_is_empty(url: str) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return True
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        count: int = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return count == 0
 
 
 def pg_is_empty(url: str) -> bool:

@@ -16,9 +16,10 @@ Neither holds the master key or the ledger key: back those up separately (README
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
@@ -43,11 +44,17 @@ from projections.ledger.restores import RestoreRecord
 from projections.ledger.source import count_events, sqlite_path
 from projections.ledger.store import LedgerNotReadyError
 
+
+class Show(Protocol):
+    def __call__(self, description: str, done: int | None = None, total: int | None = None) -> None:
+        """Update the progress line."""
+
+
 fails_cleanly = failing_cleanly_on(BackupError, LedgerNotReadyError, ProofError, ValueError)
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int | None, int | None], None]]:
+def _progress() -> Iterator[Show]:
     """A progress line on stderr: show(description, done, total)."""
     with Progress(
         SpinnerColumn(),
@@ -64,7 +71,7 @@ def _progress() -> Iterator[Callable[[str, int | None, int | None], None]]:
         yield show
 
 
-def _checked(url: str, show: Callable[[str, int | None, int | None], None]) -> Checked:
+def _checked(url: str, show: Show) -> Checked:
     total = count_events(url)
     show(f"verifying the ledger: 0 / {total} leaves", 0, total)
     return check_copy(
@@ -131,9 +138,7 @@ def restore(file: Path) -> None:
     click.echo(json.dumps(record.as_json(), sort_keys=True))
 
 
-def _settle(
-    url: str, show: Callable[[str, int | None, int | None], None]
-) -> tuple[Checked, RestoreRecord]:
+def _settle(url: str, show: Show) -> tuple[Checked, RestoreRecord]:
     checked = _checked(url, show)
     show("signing the restore record")
     return checked, record_restore(url)

@@ -72,8 +72,10 @@ class RestoreRecord:
         return f"restored at size {self.tree_size} on {self.restored_at}"
 
 
-def sign_restore(signer: Signer, tree_size: int, root_hash: bytes) -> RestoreRecord:
-    at = datetime.now(UTC).isoformat(timespec="microseconds")
+def sign_restore(
+    signer: Signer, tree_size: int, root_hash: bytes, now: datetime | None = None
+) -> RestoreRecord:
+    at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     unsigned = RestoreRecord(tree_size, root_hash, at, signer.origin, signer.key_id, b"")
     signature = signer.private_key.sign(unsigned.message())
     return RestoreRecord(tree_size, root_hash, at, signer.origin, signer.key_id, signature)
@@ -89,7 +91,6 @@ def verify_restore(record: RestoreRecord, public_key: Ed25519PublicKey) -> bool:
 
 def insert_restore(conn: sa.Connection, record: RestoreRecord) -> None:
     checkpoints_metadata.create_all(conn)
-    row = record.as_json()
     conn.execute(
         restores.insert().values(
             tree_size=record.tree_size,
@@ -97,7 +98,7 @@ def insert_restore(conn: sa.Connection, record: RestoreRecord) -> None:
             restored_at=record.restored_at,
             origin=record.origin,
             key_id=record.key_id,
-            signature=bytes.fromhex(row["signature"]),
+            signature=record.signature,
         )
     )
 
@@ -122,21 +123,38 @@ def read_restores(engine: sa.Engine) -> list[RestoreRecord]:
     ]
 
 
-Matches = Callable[[Checkpoint], bool]
-"""Whether the ledger's own sealed leaves reach this checkpoint's root (this branch's)."""
+OwnRoot = Callable[[int], bytes | None]
+"""The root the ledger's own sealed leaves reach at a size (None beyond them)."""
+
+
+def set_apart(
+    signed: Sequence[Checkpoint],
+    records: Sequence[RestoreRecord],
+    key: Ed25519PublicKey,
+    roots: dict[int, bytes],
+    own_root: OwnRoot,
+) -> tuple[list[Checkpoint], list[tuple[Checkpoint, RestoreRecord]], list[str]]:
+    """(the checkpoints to check, with each good record's root at N; those beyond a
+    restore, with it; a line for each record not signed by `key`)."""
+    good = [r for r in records if verify_restore(r, key)]
+    unsigned = [
+        f"the record '{r.describe()}' is not signed by this key" for r in records if r not in good
+    ]
+    kept, beyond = beyond_restore(signed, good, roots, own_root)
+    return kept + [r.as_checkpoint() for r in good], beyond, unsigned
 
 
 def beyond_restore(
     signed: Sequence[Checkpoint],
     records: Sequence[RestoreRecord],
     roots: dict[int, bytes],
-    ours: Matches,
+    own_root: OwnRoot,
 ) -> tuple[list[Checkpoint], list[tuple[Checkpoint, RestoreRecord]]]:
     """Split signed checkpoints into those to check and those beyond a declared restore."""
     kept: list[Checkpoint] = []
     beyond: list[tuple[Checkpoint, RestoreRecord]] = []
     for c in signed:
-        record = None if roots.get(c.tree_size) == c.root_hash else _before(c, records, ours)
+        record = None if roots.get(c.tree_size) == c.root_hash else _before(c, records, own_root)
         if record is None:
             kept.append(c)
         else:
@@ -144,14 +162,16 @@ def beyond_restore(
     return kept, beyond
 
 
-def _before(c: Checkpoint, records: Sequence[RestoreRecord], ours: Matches) -> RestoreRecord | None:
+def _before(
+    c: Checkpoint, records: Sequence[RestoreRecord], own_root: OwnRoot
+) -> RestoreRecord | None:
     """The restore `c` lies beyond, if it was signed before one at a smaller size."""
     for record in records:
         if c.tree_size <= record.tree_size:
             continue
         if c.signed_at and _instant(c.signed_at) < _instant(record.restored_at):
             return record
-        if not c.signed_at and not ours(c):
+        if not c.signed_at and own_root(c.tree_size) != c.root_hash:
             return record
     return None
 

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from projections.ledger.checkpoints import Checkpoint, verify_checkpoint
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NODE_PREFIX, root
-from projections.ledger.restores import RestoreRecord, beyond_restore, gap_message, verify_restore
+from projections.ledger.restores import RestoreRecord, gap_message, set_apart
 from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
 
 Progress = Callable[[int], None]
@@ -190,23 +190,18 @@ def _apart_from_restore_gap(
     ledger: LedgerLeaves | None,
 ) -> list[Checkpoint]:
     """The checkpoints to check: the restore records' roots included, the gap set apart."""
-    records = [r for r in restores if verify_restore(r, key)]
-    report.findings += [
-        Finding("signature", None, f"the record '{r.describe()}' is not signed by this key")
-        for r in restores
-        if r not in records
-    ]
     own: list[Leaves] = []
 
-    def ours(c: Checkpoint) -> bool:
-        if not own:
+    def own_root(size: int) -> bytes | None:
+        if not own:  # the ledger's own leaves, loaded once and only if a note needs them
             loaded = ledger() if ledger is not None else None
             own.append(loaded[0] if loaded is not None else Leaves())
-        return roots_at(own[0], [c.tree_size]).get(c.tree_size) == c.root_hash
+        return roots_at(own[0], [size]).get(size)
 
     roots = roots_at(events, [c.tree_size for c in signed])
-    kept, report.beyond_restore = beyond_restore(signed, records, roots, ours)
-    return kept + [r.as_checkpoint() for r in records]
+    kept, report.beyond_restore, unsigned = set_apart(signed, restores, key, roots, own_root)
+    report.findings += [Finding("signature", None, line) for line in unsigned]
+    return kept
 
 
 def _bad_signatures(checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey) -> list[Finding]:
