@@ -8,6 +8,10 @@
                        then the same checks on the restored copy, then a restore record
                        "restored at size N on DATE" signed with the ledger key (printed as
                        JSON on stdout, for the auditors)
+    restore --record-only
+                       for a store restored by other means (pg_restore or PostgreSQL's
+                       point-in-time recovery, a filesystem snapshot): the same checks on
+                       it, then the restore record
 
 Neither holds the master key or the ledger key: back those up separately (README,
 "Backup and restore"). Both need them configured, to check what they copied.
@@ -109,21 +113,31 @@ def backup(to: Path) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--record-only",
+    is_flag=True,
+    help="The store was restored by other means (PostgreSQL's point-in-time recovery, a "
+    "filesystem snapshot): check it and sign the restore record only.",
+)
 @fails_cleanly
-def restore(file: Path) -> None:
+def restore(file: Path | None, record_only: bool) -> None:
     """Restore FILE into the configured store, which must be empty; check; sign the record."""
     url = Settings.from_environ().database_url
-    kind = kind_of(file)
-    if kind != store_kind(url):
-        raise BackupError(f"{file} is a {kind} backup; the configured store is {store_kind(url)}")
-    if not is_empty(url):
-        raise BackupError(
-            "the configured store is not empty: restore only into an empty store "
-            "(a new SQLite path or a new PostgreSQL database)"
-        )
+    if record_only or file is None:
+        if file is not None or not record_only:
+            raise BackupError("give a backup FILE, or --record-only without one")
+        if is_empty(url):
+            raise BackupError("the configured store is empty: nothing was restored into it")
+        with _progress() as show:
+            checked, record = _settle(url, show)
+        _report("the configured store", checked, record)
+        return
+    _check_target(file, url)
     with _progress() as show:
-        if kind == "sqlite":
+        if store_kind(url) == "sqlite":
             target = Path(sqlite_path(url))
             target.parent.mkdir(parents=True, exist_ok=True)
             with staged(target) as partial:
@@ -133,7 +147,22 @@ def restore(file: Path) -> None:
         else:
             restore_pg(file, url, lambda line: show(line))
             checked, record = _settle(url, show)
-    err_console.print(f"restored {file}: {_summary(checked)}", highlight=False)
+    _report(str(file), checked, record)
+
+
+def _check_target(file: Path, url: str) -> None:
+    kind = kind_of(file)
+    if kind != store_kind(url):
+        raise BackupError(f"{file} is a {kind} backup; the configured store is {store_kind(url)}")
+    if not is_empty(url):
+        raise BackupError(
+            "the configured store is not empty: restore only into an empty store "
+            "(a new SQLite path or a new PostgreSQL database)"
+        )
+
+
+def _report(what: str, checked: Checked, record: RestoreRecord) -> None:
+    err_console.print(f"restored {what}: {_summary(checked)}", highlight=False)
     err_console.print(f"signed the restore record: {record.describe()}", highlight=False)
     click.echo(json.dumps(record.as_json(), sort_keys=True))
 

@@ -233,6 +233,8 @@ def _print_report(report: Any) -> None:
     err_console.print(f"[red]ledger verification FAILED[/red]: {summary}", highlight=False)
     for finding in report.findings:
         err_console.print(f"  {finding}", highlight=False)
+    if report.restore_gap:
+        err_console.print(f"  (and, not a failure: {report.restore_gap})", highlight=False)
     sys.exit(1)
 
 

@@ -5,6 +5,7 @@ file and on the throwaway PostgreSQL server; and what an auditor sees after a re
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -21,7 +22,7 @@ from domain.config import Settings, build_app
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops import pgserver
-from ops.backup import is_empty
+from ops.backup import is_empty, pg_tool
 from ops.demo import ADMIN, play
 from tests.integration.test_ledger_notes_cli import TRUSTPATH, Deployment, environment
 
@@ -275,3 +276,38 @@ def test_backup_replaces_a_symlink_at_the_destination_instead_of_following_it(
     assert elsewhere.read_text() == "not yours\n"
     assert not link.is_symlink()
     assert stat.S_IMODE(link.stat().st_mode) == 0o600
+
+
+def restore_natively(file: Path, stores: Stores) -> None:
+    """Restore without trustpath: a file copy for SQLite, PostgreSQL's own pg_restore."""
+    if stores.kind == "sqlite":
+        shutil.copyfile(file, stores.target.removeprefix("sqlite:///"))
+        return
+    subprocess.run(
+        [pg_tool("pg_restore"), "--no-owner", f"--dbname={stores.target}", str(file)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_restore_record_only_checks_a_natively_restored_store_and_signs_the_gap(
+    live: Live, tmp_path: Path
+) -> None:
+    d = live.deployment
+    before = d.run("ledger", "checkpoint", "--note").stdout
+    file = tmp_path / "trustpath.backup"
+    d.run("backup", "--to", str(file))
+    app = live.app(live.stores.live)
+    try:
+        play(app)
+    finally:
+        app.close()
+    notes = d.file("notes.txt", before + d.run("ledger", "checkpoint", "--note").stdout)
+    key = d.file("verifier.key", d.run("ledger", "public-key", "--note").stdout)
+    restored = live.at(live.stores.target)
+    refused = restored.run("restore", "--record-only", ok=False)
+    assert "the configured store is empty" in refused.stderr
+    restore_natively(file, live.stores)
+    record = json.loads(restored.run("restore", "--record-only").stdout)
+    done = restored.run("ledger", "verify", "--checkpoints", notes, "--public-key", key)
+    assert f"restore gap: restored at size {record['restored_at_size']} on " in done.stdout
