@@ -5,7 +5,10 @@
                 (`PRAGMA quick_check`) and copying it back the same way
     PostgreSQL  `pg_dump --format=custom`: a consistent snapshot while writers go on;
                 restored with `pg_restore --single-transaction --exit-on-error`, so that a
-                corrupt or truncated file leaves the target database as empty as it was
+                corrupt or truncated file leaves the target database as empty as it was;
+                run both as the database's owner: the least-privilege application role
+                (ops/db/app_role.sql) may not read every table, and its grants come back
+                with the dump (pg_restore refuses when that role does not exist yet)
 
 A backup file's first bytes say which it is ("SQLite format 3", "PGDMP"). It is written to a
 private (0600) temporary file in the destination's directory and renamed over the
@@ -80,13 +83,16 @@ def backup_sqlite(url: str, to: Path, pages: Pages) -> None:
     source = Path(sqlite_path(url))
     if not source.is_file():
         raise BackupError(f"no SQLite store at {source}")
-    with (
-        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-        closing(sqlite3.connect(to)) as dst,
-    ):
-        # one step: a single read snapshot, so concurrent writers never restart the copy
-        src.backup(dst, pages=-1, progress=lambda _s, left, total: pages(total - left, total))
-        dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as src,  # not read-only: a WAL reader
+            closing(sqlite3.connect(to)) as dst,  # may need to create the -shm file
+        ):
+            # one step: a single read snapshot, so concurrent writers never restart the copy
+            src.backup(dst, pages=-1, progress=lambda _s, left, total: pages(total - left, total))
+            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside
+    except sqlite3.Error as error:
+        raise BackupError(f"the SQLite store {source} could not be copied ({error})") from None
 
 
 def check_sqlite(file: Path) -> None:
@@ -103,11 +109,14 @@ def check_sqlite(file: Path) -> None:
 def restore_sqlite(file: Path, to: Path) -> None:
     """Copy a checked SQLite backup into `to` (an existing empty file)."""
     check_sqlite(file)
-    with (
-        closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as src,
-        closing(sqlite3.connect(to)) as dst,
-    ):
-        src.backup(dst)
+    try:
+        with (
+            closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as src,
+            closing(sqlite3.connect(to)) as dst,
+        ):
+            src.backup(dst)
+    except sqlite3.Error as error:
+        raise BackupError(f"{file} could not be restored ({error})") from None
 
 
 def sqlite_is_empty(url: str) -> bool:
@@ -174,8 +183,7 @@ def restore_pg(file: Path, url: str, say: Say) -> None:
             restore,
             "--single-transaction",
             "--exit-on-error",
-            "--no-owner",
-            "--no-privileges",
+            "--no-owner",  # the restoring role (the database's owner) owns what it restores
             "--verbose",
             f"--dbname={pg_conninfo(url)}",
             str(file),
