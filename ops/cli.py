@@ -77,3 +77,8 @@ from ops.cli_rotation import (  # noqa: E402 - the key rotations and the ledger'
 keys.add_command(rotate_master_command)
 keys.add_command(rotate_ledger_command)
 ledger.add_command(public_keys_command)
+
+from ops.cli_backup import backup, restore  # noqa: E402 - backup and restore of the store
+
+main.add_command(backup)
+main.add_command(restore)

@@ -9,6 +9,7 @@ notes.py        checkpoints as C2SP signed notes, verifier keys (the transparenc
 proofs.py       inclusion and consistency proofs as JSON, and their offline check
 source.py       reading the events table directly (psycopg COPY, sqlite3)
 verify.py       the verifier: recompute everything, name the first bad position
+restores.py     signed "restored at size N" records: the restore gap, told from tampering
 reports.py      the auditors' reports (confidentiality, who read my file)
 
 The signing key: a production configuration (or any configured TRUSTPATH_LEDGER_KEY_FILE)

@@ -17,6 +17,9 @@
     trustpath_ledger_keys             key_id, public_key, origin, registered_at: the signing
                                       keys over time (`keyset.py`; validity is read from the
                                       checkpoints each signed)
+    trustpath_ledger_restores         tree_size, root_hash, restored_at, origin, key_id,
+                                      signature: "this log was restored from a backup at
+                                      size N on this date", signed at restore time
 
 The leaf rows carry the event's key only as a hint for the verifier's diagnosis; what is
 trusted is the hash, and the hashes are trusted because the signed roots cover them.
@@ -108,3 +111,15 @@ notes = sa.Table(
     sa.Column("origin", sa.String(255), nullable=False),
     sa.Column("signature", sa.LargeBinary(68), nullable=False),
 )
+restores = sa.Table(
+    "trustpath_ledger_restores",
+    checkpoints_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("restored_at", sa.String(40), nullable=False),
+    sa.Column("origin", sa.String(255), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("signature", sa.LargeBinary(64), nullable=False),
+)
+"""Signed "restored at size N" records (see restores.py): one row per restore."""

@@ -16,6 +16,10 @@ does not match.
     inserted    an event is in the log that was never sealed there
     reordered   a sealed event is intact but sits at another position
     truncated   the log ends before the size a checkpoint signed
+
+After a restore from backup, the signed restore records (restores.py) count as checkpoints
+at their size, and checkpoints the lost system signed beyond it are reported apart, as the
+restore gap (`Report.restore_gap`), not as findings.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ import hashlib
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.keyset import KeySet
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NODE_PREFIX, root
+from projections.ledger.restores import RestoreRecord, gap_message, set_apart
 from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
 
 Progress = Callable[[int], None]
@@ -76,6 +83,11 @@ class Report:
     signed_size: int = 0
     gaps: int = 0
     findings: list[Finding] = field(default_factory=list)
+    beyond_restore: list[tuple[Checkpoint, RestoreRecord]] = field(default_factory=list)
+
+    @property
+    def restore_gap(self) -> str | None:
+        return gap_message(self.beyond_restore)
 
     @property
     def ok(self) -> bool:
@@ -146,11 +158,14 @@ def verify(
     public_key: Ed25519PublicKey | KeySet,
     ledger: LedgerLeaves | None = None,
     progress: Progress | None = None,
+    restores: Sequence[RestoreRecord] = (),
 ) -> Report:
     """Check every signature, every signed root, every leaf; the first failure named first.
 
-    `ledger` loads the ledger's own leaves; it is called only to locate a failure. With a
-    `KeySet` (after key rotations) each checkpoint is checked under the key valid for it.
+    `ledger` loads the ledger's own leaves; it is called to locate a failure, and to tell
+    whether a timeless note beyond a restore is this branch's. With a `KeySet` (after key
+    rotations) each checkpoint is checked under the key valid for it, and a restore record
+    under any key of the set.
     """
     keys = public_key if isinstance(public_key, KeySet) else KeySet.of(public_key)
     report = Report(checkpoints=len(checkpoints))
@@ -161,6 +176,9 @@ def verify(
     events = recompute(url, progress)
     report.events = len(events)
     report.gaps = sum(1 for a, b in zip(events.ids, events.ids[1:], strict=False) if b != a + 1)
+    if restores:
+        restore_key = cast(Ed25519PublicKey, _AnyKeyOf(keys))  # duck-typed: .verify only
+        signed = _apart_from_restore_gap(report, events, signed, restores, restore_key, ledger)
     bad = _first_bad_checkpoint(events, signed)
     if bad is None:
         return report
@@ -170,6 +188,45 @@ def verify(
         found = _diagnose(url, events, loaded[0], loaded[1], _trusted_size(loaded[0], signed))
     report.findings.insert(0, found or _interval_finding(events, signed, bad))
     return report
+
+
+def _apart_from_restore_gap(
+    report: Report,
+    events: Leaves,
+    signed: list[Checkpoint],
+    restores: Sequence[RestoreRecord],
+    key: Ed25519PublicKey,
+    ledger: LedgerLeaves | None,
+) -> list[Checkpoint]:
+    """The checkpoints to check: the restore records' roots included, the gap set apart."""
+    own: list[Leaves] = []
+
+    def own_root(size: int) -> bytes | None:
+        if not own:  # the ledger's own leaves, loaded once and only if a note needs them
+            loaded = ledger() if ledger is not None else None
+            own.append(loaded[0] if loaded is not None else Leaves())
+        return roots_at(own[0], [size]).get(size)
+
+    roots = roots_at(events, [c.tree_size for c in signed])
+    kept, report.beyond_restore, unsigned = set_apart(signed, restores, key, roots, own_root)
+    report.findings += [Finding("signature", None, line) for line in unsigned]
+    return kept
+
+
+class _AnyKeyOf:
+    """A restore record's check after key rotations: signed by one of the set's keys."""
+
+    def __init__(self, keys: KeySet) -> None:
+        self.keys = [k.public_key for k in keys.keys]
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        for key in self.keys:
+            try:
+                key.verify(signature, message)
+                return
+            except InvalidSignature:
+                continue
+        raise InvalidSignature
 
 
 def _first_bad_checkpoint(leaves: Leaves, signed: Sequence[Checkpoint]) -> Checkpoint | None:
