@@ -6,7 +6,7 @@ database as the events:
 
     trustpath_principals
       id          short random id            name         who it is, for humans
-      role        a DOMAIN.md role           subject_id   the coach / protagonist / sponsor id
+      role        a role (domain/README.md)  subject_id   the coach / protagonist / sponsor id
       token_hash  sha256(token), unique      created_at, revoked_at
 
 Each principal acts as one `Actor`: a coach's actor id is its coach id, a protagonist's

@@ -1,4 +1,4 @@
-"""Who may see what: DOMAIN.md's matrix as one pure function.
+"""Who may see what: the matrix of domain/README.md as one pure function.
 
 `decide(principal, parties, resource)` answers with a `Decision` naming the rule of the
 matrix that allowed or refused it; the API calls it on every route, the read path calls it
@@ -23,7 +23,7 @@ context, policy, agreement), the parties and their consents, the lifecycle.
 Every event class declares the resource it belongs to (`resource_kind`); one that does not
 is shown to nobody (`resource_kind_of` answers None). A class that declares `dated_fact`
 (a session took place on a date) is shown as a dated skeleton, without its data, to whoever
-may see the status: DOMAIN.md's "the fact that one took place on a date".
+may see the status: domain/README.md's "the fact that one took place on a date".
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Decision:
 
 
 def decide(principal: Actor, parties: Parties, resource: Resource) -> Decision:
-    """Apply DOMAIN.md's 'who may see what' to one principal, engagement and resource."""
+    """Apply domain/README.md's 'who may see what' to one principal, engagement and resource."""
     relation = _relation(principal, parties, resource.protagonist_id)
     allowed = relation in _MATRIX[resource.kind]
     verdict = "allows" if allowed else "refuses"

@@ -1,6 +1,6 @@
 """The command side: trustpath's `eventsourcing` Application.
 
-Every public method is one command of DOMAIN.md: load the engagement, let it check its
+Every public method is one command of domain/README.md: load the engagement, let it check its
 rules and trigger its event, save, return a `Receipt` with the position reached in the
 notification log. The library is the event store and the unit of work; nothing is wrapped
 around it.

@@ -1,4 +1,4 @@
-"""trustpath's commands: one method per action of DOMAIN.md, each returning a Receipt.
+"""trustpath's commands: one method per action of domain/README.md, each returning a Receipt.
 
 Every method takes the authenticated `actor`, the client's `occurred_at` and an optional
 idempotency `key`, then the command's own arguments, and delegates to the engagement.

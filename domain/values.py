@@ -45,7 +45,7 @@ RELATIONAL_CHALLENGES: tuple[str, ...] = (
 
 
 class Role(StrEnum):
-    """Who an actor is, as DOMAIN.md names them."""
+    """Who an actor is, as domain/README.md names them."""
 
     ADMIN = "admin"
     COACH = "coach"

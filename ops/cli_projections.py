@@ -204,7 +204,7 @@ def timeline_command(engagement: str, as_of_time: str | None, position: int | No
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv")
 @click.option("--to", "directory", type=click.Path(path_type=Path), required=True)
 @click.option("--recipient", default="report readers", show_default=True)
-@click.option("--basis", default="pseudonymised aggregates (DOMAIN.md: report reader)")
+@click.option("--basis", default="pseudonymised aggregates (domain/README.md: report reader)")
 @click.option("--by", "principal", default="practice-admin", show_default=True)
 @reads_cleanly
 def export_command(fmt: str, directory: Path, recipient: str, basis: str, principal: str) -> None:

@@ -7,7 +7,7 @@
                                assessments, first, last, lowest, highest score, the move
     DIR/manifest.json          what, as of which position, row counts, sha256 of every file
 
-A report reader may see status and pseudonymised aggregates only (DOMAIN.md, "Who may see
+A report reader may see status and pseudonymised aggregates only (domain/README.md, "Who may see
 what"): every engagement, protagonist and commitment id becomes a stable pseudonym (HMAC-
 SHA256 under a key derived from the derivation root of `domain.keyring`, so it is the same
 in every export, across master-key rotations, and cannot be reversed without the

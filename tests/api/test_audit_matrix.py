@@ -1,7 +1,7 @@
 """The matrix of the access-log, status-as-of and principals routes: every route x every
 principal, for their own and another engagement and protagonist.
 
-DOMAIN.md's "access log, ledger" column: protagonist P sees their own entries (who read my
+domain/README.md's "access log, ledger" column: protagonist P sees their own entries (who read my
 file), the auditor sees everything, nobody else sees anything; the auditor's reports (the
 ledger with its proofs) are the auditor's alone. Principals are the practice admin's.
 Status as of a moment is seen by whoever sees the status. Same columns as test_matrix.py;

@@ -8,7 +8,7 @@ checked before the state of the engagement, so coach_b acting in P's individual 
 P's consents is a 403, not the 409 of a finished engagement. `P` is Claire (cfo): coach_a is her
 coach, coach_b the other coach of the engagement, coo the other protagonist; sponsor_other,
 coach_other and protagonist_other belong to other engagements. Confidential content
-appears only in the cells DOMAIN.md allows.
+appears only in the cells domain/README.md allows.
 
 Run on SQLite and on PostgreSQL.
 

@@ -1,6 +1,6 @@
 """Idempotency on both stores: re-sending the same command (same key) changes nothing.
 
-DOMAIN.md: "Re-sending the same command (same idempotency key) changes nothing and returns
+domain/README.md: "Re-sending the same command (same idempotency key) changes nothing and returns
 the first result." The same key with a different command is refused. Keys belong to one
 engagement. The Hypothesis property of tests/unit/test_command_sequences.py also runs here,
 smaller, on PostgreSQL.

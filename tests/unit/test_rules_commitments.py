@@ -1,4 +1,4 @@
-"""Rules of commitments (DOMAIN.md, "Rules" and "Who may do what").
+"""Rules of commitments (domain/README.md, "Rules" and "Who may do what").
 
 - Commitments come from a held relationship session.
 - Their lifecycle is made -> honoured | broken | withdrawn (final), or renegotiated into a

@@ -1,4 +1,4 @@
-"""Rules of contracting and of the parties (DOMAIN.md, "Rules" and "Who may do what").
+"""Rules of contracting and of the parties (domain/README.md, "Rules" and "Who may do what").
 
 - An engagement has at least two protagonists before its gate; each protagonist has
   exactly one individual coach at a time.

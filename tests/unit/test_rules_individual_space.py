@@ -1,4 +1,4 @@
-"""Rules of the individual space (DOMAIN.md, "Rules" and "Who may do what").
+"""Rules of the individual space (domain/README.md, "Rules" and "Who may do what").
 
 - An individual session has exactly one protagonist and that protagonist's coach.
 - Holding a session, declaring or revising an intention and recording a trust assessment

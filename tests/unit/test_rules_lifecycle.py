@@ -1,4 +1,4 @@
-"""Rules of the engagement's lifecycle (DOMAIN.md, "Rules" and "Who may do what").
+"""Rules of the engagement's lifecycle (domain/README.md, "Rules" and "Who may do what").
 
 - No session while paused, after termination or after closure.
 - Termination can be requested by any party (a protagonist, a coach, the sponsor) and is

@@ -1,4 +1,4 @@
-"""Rules of the relationship space (DOMAIN.md, "Rules" and "Who may do what").
+"""Rules of the relationship space (domain/README.md, "Rules" and "Who may do what").
 
 - The gate: the first relationship session needs every protagonist to have held at least
   one individual session and to have a current declared intention.
