@@ -2,7 +2,8 @@
 
 Load             a thread enrolling protagonists into its own engagement and opening new
                  engagements, each command with its own Idempotency-Key; every answer is
-                 kept (status, problem, headers)
+                 kept (status, problem, headers); a connection dropped without an answer
+                 is kept apart (`dropped`): the command may or may not have been stored
 settle           re-send every command not acknowledged, with the same key, until it is
 assert_stored_once   every acknowledged command is stored exactly once (its key in one event)
 caught_up        every live projection reached the end of the log
@@ -12,6 +13,7 @@ assert_ledger_verifies               `trustpath ledger verify` passes
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ class Load(threading.Thread):
     eid: str = ""
     answers: list[tuple[str, Answer]] = field(default_factory=list)
     hangs: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
     acked: set[str] = field(default_factory=set)
     sent: list[str] = field(default_factory=list)
 
@@ -70,6 +73,9 @@ class Load(threading.Thread):
             answer = self.client.call("POST", path, body, {"Idempotency-Key": key})
         except TimeoutError as hang:
             self.hangs.append(str(hang))
+            return None
+        except (ConnectionError, http.client.HTTPException) as lost:  # its worker was killed
+            self.dropped.append(f"{key}: {lost!r}")
             return None
         self.answers.append((key, answer))
         if answer.status in (200, 201):

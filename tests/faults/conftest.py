@@ -157,12 +157,17 @@ class Deployment:
         return (self.directory / f"{name}.log").read_text(errors="replace")
 
     def add_admin(self) -> str:
+        self.admin = self.add_principal("admin")[1]
+        return self.admin
+
+    def add_principal(self, role: str) -> tuple[str, str]:
+        """A new principal of `role` (admin, auditor: no subject): its id and token."""
         store = PrincipalStore.for_url(self.url)
         try:
-            self.admin = store.add("admin", "fault drill admin")[1]
+            principal, token = store.add(role, f"fault drill {role}")
         finally:
             store.close()
-        return self.admin
+        return principal.id, token
 
     def scalar(self, query: str, **params: Any) -> Any:
         engine = make_engine(self.url)
