@@ -171,7 +171,7 @@ def build_app(settings: Settings | None = None, say: Say | None = None) -> Trust
     try:
         return Trustpath(env, master_key=ring)
     except MasterKeyError as error:  # a start-up refusal: one line, like any configuration's
-        raise ConfigurationError(str(error)) from None
+        raise ConfigurationError(str(error)) from error  # (--debug shows the cause too)
 
 
 def check_reachable(database_url: str, env: dict[str, str]) -> None:

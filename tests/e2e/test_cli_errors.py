@@ -98,7 +98,8 @@ def test_command_fails_in_one_line_when_the_master_key_is_wrong(
     args = [a.format(eid=scratch.engagement_id) for a in command]
     result = scratch.run(*args, TRUSTPATH_MASTER_KEY_FILE="wrong.key")
     line = assert_one_clean_line(result)
-    assert "another master key" in line
+    assert "which this process was not given" in line
+    assert "TRUSTPATH_MASTER_KEY_FILE" in line
     assert "Booting worker" not in result.stdout + result.stderr  # refused before gunicorn
 
 

@@ -173,7 +173,7 @@ class Story:
             ADMIN,
             parties=["T"],
             confidentiality="T",
-            sponsor_may_be_told=["T"],
+            sponsor_may_be_told=["phase"],  # a vocabulary, not free text (domain.sponsor)
             retention_days=30,
         )
         p1 = self.send("enrol_protagonist", ADMIN, name="T", kind="person").item_id
