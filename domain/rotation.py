@@ -52,10 +52,10 @@ def rotate_master(
     done = Rotation(ring.current.id, before=keys.census())
     ring.check_holds({k for k in done.before if k})
     for _ in range(PASSES):
-        todo = sum(n for k, n in keys.census().items() if k not in ("", ring.current.id))
-        if not todo:
+        remaining = sum(n for k, n in keys.census().items() if k not in ("", ring.current.id))
+        if not remaining:
             break
-        _one_pass(keys, ring, done, todo, progress, page)
+        _one_pass(keys, ring, done, remaining, progress, page)
     done.after = keys.census()
     return done
 
@@ -64,7 +64,7 @@ def _one_pass(
     keys: SQLKeyStore,
     ring: Keyring,
     done: Rotation,
-    todo: int,
+    remaining: int,
     progress: Progress | None,
     page: int,
 ) -> None:
@@ -79,4 +79,4 @@ def _one_pass(
                 done.skipped += 1
         after = rows[-1][0]
         if progress is not None:
-            progress(moved, todo)
+            progress(moved, remaining)

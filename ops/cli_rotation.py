@@ -71,7 +71,7 @@ def _rewrap(keys: SQLKeyStore, ring: Keyring, page: int) -> Rotation:
     ) as bar:
         task = bar.add_task("rewrap", total=None)
         return rotate_master(
-            keys, ring, lambda n, todo: bar.update(task, completed=n, total=todo), page
+            keys, ring, lambda n, remaining: bar.update(task, completed=n, total=remaining), page
         )
 
 

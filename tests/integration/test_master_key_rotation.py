@@ -138,7 +138,7 @@ def test_rotate_master_resumes_where_it_stopped_and_skips_rows_already_rewrapped
     keys, ring = _keys(both), Keyring(new_key, [master_key])
     live = keys.census()[master_key.id]
 
-    def interrupted(done: int, _todo: int) -> None:
+    def interrupted(done: int, _remaining: int) -> None:
         raise KeyboardInterrupt  # the operator's Ctrl-C after the first page
 
     with pytest.raises(KeyboardInterrupt):
@@ -175,7 +175,7 @@ def test_rotate_master_reports_keys_a_process_with_only_the_old_key_keeps_wrappi
     b, _, _ = _world(app)
     made: list[str] = []
 
-    def stale_process_seals(_done: int, _todo: int) -> None:
+    def stale_process_seals(_done: int, _remaining: int) -> None:
         made.append(f"late-{len(made)}")  # a new protagonist's key, under the old master key
         app.vault.seal("text", Place(str(b.eid), made[-1], "notes"))
 

@@ -39,12 +39,12 @@ def domain_event_classes() -> list[type]:
     for module in pkgutil.iter_modules(domain.__path__):
         importlib.import_module(f"domain.{module.name}")
     found: set[type] = set()
-    todo: list[type] = [DomainEvent]
-    while todo:
-        for sub in todo.pop().__subclasses__():
+    to_walk: list[type] = [DomainEvent]
+    while to_walk:
+        for sub in to_walk.pop().__subclasses__():
             if sub not in found:
                 found.add(sub)
-                todo.append(sub)
+                to_walk.append(sub)
     return [c for c in found if c.__module__.startswith("domain.")]
 
 
