@@ -39,7 +39,12 @@ from sqlalchemy import (
 
 from domain.errors import InvalidValueError
 from domain.values import Actor, Role, parse_enum
-from projections.engine import POOL_TIMEOUT_S, postgres_connect_args, schema_lock
+from projections.engine import (
+    POOL_TIMEOUT_S,
+    postgres_connect_args,
+    schema_lock,
+    sqlalchemy_url,
+)
 
 SQLITE_BUSY_TIMEOUT_S = 30
 ROLES = ("admin", "coach", "protagonist", "sponsor", "auditor", "report_reader")
@@ -75,14 +80,6 @@ class Principal:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def sqlalchemy_url(database_url: str) -> str:
-    """TRUSTPATH_DATABASE_URL as SQLAlchemy wants it (psycopg 3 for PostgreSQL)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix) :]
-    return database_url
 
 
 def database_url_of(env: Any) -> str:

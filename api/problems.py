@@ -39,8 +39,8 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from domain.adapters.pgrecorder import WriteOutcomeUnknownError
 from domain.ciphers import MasterKeyError
-from domain.pgrecorder import WriteOutcomeUnknownError
 from projections.runner import STORE_ERRORS
 
 PROBLEM_JSON = "application/problem+json"

@@ -37,13 +37,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
+from domain.adapters.keystore import SQLKeyStore
+from domain.adapters.pgrecorder import snapshot_recorder
+from domain.adapters.positions import position_of
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keyring import Keyring
-from domain.keystore import SQLKeyStore
-from domain.pgrecorder import snapshot_recorder
-from domain.positions import position_of
 from domain.state import Command
 from domain.values import Actor
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -191,7 +191,7 @@ class Vault:
 
     def seal(self, plaintext: str, place: Place) -> Sealed:
         key_id = key_id_for(place.protagonist_id)
-        nonce = os.urandom(12)
+        nonce = secrets.token_bytes(12)  # os.urandom: the domain imports no os
         padded = pad(plaintext.encode())
         data = AESGCM(self._sealing_key(key_id)).encrypt(nonce, padded, place.associated_data())
         return Sealed(key_id, _b64(nonce), _b64(data), len(padded), PADDED)

@@ -19,6 +19,9 @@ problem's title, and the class name is the problem's type.
     │   └── VersionMismatchError     not at the version the client expected (412)
     └── RuleBrokenError              the method forbids it now (409, type = the rule)
         └── AgreementNotSignedError, ConsentNotGivenError, ... (see below)
+
+    ConfigurationError               not a request's fault: the process cannot start
+                                     (raised by `ops.config` and the ledger's key loading)
 """
 
 from __future__ import annotations
@@ -244,3 +247,10 @@ class AlreadyErasedError(RuleBrokenError):
 
 class ContentErasedError(RuleBrokenError):
     """New confidential content cannot be recorded for an erased protagonist."""
+
+
+# -- not a request's fault --------------------------------------------------------------
+
+
+class ConfigurationError(Exception):
+    """The configuration is missing or malformed; trustpath cannot start."""

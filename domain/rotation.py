@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from domain.adapters.keystore import SQLKeyStore
 from domain.keyring import Keyring
-from domain.keystore import SQLKeyStore
 
 Progress = Callable[[int, int], None]
 """Called with (rows rewrapped so far, rows to rewrap when the pass began)."""

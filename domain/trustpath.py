@@ -1,6 +1,6 @@
 """The trustpath application: every command, and the one read path for confidential content.
 
-`Trustpath` is what the CLI, the API and the tests construct (see `domain.config`).
+`Trustpath` is what the CLI, the API and the tests construct (see `ops.config`).
 Commands of the lifecycle and parties are in `domain.commands`; those of the two spaces
 and of commitments are here, with `read_content`, the only place that decrypts.
 """

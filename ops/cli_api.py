@@ -25,7 +25,8 @@ from rich.table import Table
 
 from api.limits import ServerLimits
 from api.principals import ROLES, PrincipalStore
-from domain.config import ConfigurationError, Settings, build_app, store_env
+from domain.errors import ConfigurationError
+from ops.config import Settings, build_app, store_env
 from ops.terminal import console, err_console, fails_cleanly
 
 STATEMENT_TIMEOUT_S = 4.0

@@ -28,7 +28,6 @@ from typing import Protocol
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
-from domain.config import Settings
 from ops.backup import (
     BackupError,
     backup_pg,
@@ -41,6 +40,7 @@ from ops.backup import (
     staged,
     store_kind,
 )
+from ops.config import Settings
 from ops.restore_checks import Checked, check_copy, record_restore
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.ledger.merkle import ProofError

@@ -22,9 +22,10 @@ from pathlib import Path
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from domain.adapters.private_files import write_new
 from domain.ciphers import MasterKey
-from domain.config import DEFAULT_KEY_FILE, ConfigurationError
-from domain.private_files import write_new
+from domain.errors import ConfigurationError
+from ops.config import DEFAULT_KEY_FILE
 from ops.terminal import err_console, fails_cleanly
 from projections.ledger.checkpoints import DEFAULT_KEY_FILE as DEFAULT_LEDGER_KEY_FILE
 from projections.ledger.checkpoints import KEY_ENV, ORIGIN_ENV, Signer

@@ -30,7 +30,8 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from domain.config import ConfigurationError, Settings
+from domain.errors import ConfigurationError
+from ops.config import Settings
 from ops.ledger_files import check_origins, last_checkpoint, read_keys, read_public_key
 from ops.terminal import console, err_console, fail, failing_cleanly_on
 from projections.engine import make_engine
@@ -78,7 +79,7 @@ def checkpoint(as_note: bool) -> None:
 
     The latest checkpoint again when nothing was sealed since (and it carries a note).
     """
-    from domain.config import build_app
+    from ops.config import build_app
     from projections.wiring import attach
 
     app = build_app(Settings.from_environ(), say=err_console.print)

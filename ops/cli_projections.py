@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from domain.config import Settings, build_app
+from ops.config import Settings, build_app
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.runner import ReadSideError

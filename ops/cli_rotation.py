@@ -25,12 +25,13 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from domain.adapters.keystore import SQLKeyStore
 from domain.ciphers import MasterKeyError
-from domain.config import ConfigurationError, Settings, build_app, load_keyring
+from domain.errors import ConfigurationError
 from domain.keyring import Keyring
-from domain.keystore import SQLKeyStore
 from domain.rotation import Rotation, rotate_master
 from ops.cli_keys import _create, _refuse_existing
+from ops.config import Settings, build_app, load_keyring
 from ops.terminal import err_console, failing_cleanly_on
 from projections.engine import make_engine
 from projections.ledger import configured_signer
@@ -106,7 +107,7 @@ def _report(done: Rotation, ring: Keyring) -> None:
 def rotate_ledger_command(new_key_file: Path) -> None:
     """Make a new ledger signing key and register it as the successor of the current one."""
     settings = Settings.from_environ()
-    current = configured_signer(settings)
+    current = configured_signer(settings.production)
     successor = Signer(Ed25519PrivateKey.generate(), os.environ.get(ORIGIN_ENV, "").strip())
     _refuse_existing(new_key_file)
     _create(new_key_file, successor.private_pem())

@@ -10,7 +10,7 @@
 With the embedded default a missing master key file is generated under ./var/ and the
 operator is told so; a production configuration (PostgreSQL, or TRUSTPATH_ENV=production)
 without a master key file refuses to start. The SQLite database (and so its -wal and -shm)
-and a generated key file are created 0600, whatever the umask (see domain.private_files).
+and a generated key file are created 0600, whatever the umask (see domain.adapters.private_files).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from domain.adapters.private_files import create_store_file, write_new
 from domain.ciphers import MasterKey, MasterKeyError
+from domain.errors import ConfigurationError
 from domain.keyring import Keyring
-from domain.private_files import create_store_file, write_new
+from projections.engine import is_production
 
 if TYPE_CHECKING:
     from domain.trustpath import Trustpath
@@ -34,10 +36,6 @@ Say = Callable[[str], None]
 DEFAULT_DATABASE_URL = "sqlite:///var/trustpath.db"
 DEFAULT_KEY_FILE = "var/master.key"
 CONNECT_TIMEOUT_S = 5
-
-
-class ConfigurationError(Exception):
-    """The configuration is missing or malformed; trustpath cannot start."""
 
 
 class StoreUnreachableError(ConfigurationError):
@@ -55,14 +53,11 @@ class Settings:
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         url = env.get("TRUSTPATH_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-        production = env.get("TRUSTPATH_ENV", "").strip() == "production" or url.startswith(
-            "postgres"
-        )
         retired = env.get("TRUSTPATH_RETIRED_MASTER_KEY_FILES", "").split(os.pathsep)
         return cls(
             url,
             env.get("TRUSTPATH_MASTER_KEY_FILE", "").strip(),
-            production,
+            is_production(env),
             tuple(f.strip() for f in retired if f.strip()),
         )
 
@@ -100,7 +95,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_LOCK_TIMEOUT": "3",
             # Outages (domain/pgrecorder.py): fail fast, reconnect soon, never hang a request.
-            "APPLICATION_RECORDER_TOPIC": "domain.pgrecorder:OutageAwareRecorder",
+            "APPLICATION_RECORDER_TOPIC": "domain.adapters.pgrecorder:OutageAwareRecorder",
             "POSTGRES_CONNECT_TIMEOUT": "1",
         }
     raise ConfigurationError(

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from domain.adapters.keystore import TABLE as KEYS
 from domain.ciphers import MasterKeyError
-from domain.config import Settings, load_master_key
-from domain.keystore import TABLE as KEYS
 from ops.backup import BackupError
+from ops.config import Settings, load_master_key
 from projections.engine import make_engine
 from projections.ledger import configured_signer
 from projections.ledger.restores import RestoreRecord, insert_restore, read_restores, sign_restore

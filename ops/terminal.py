@@ -30,8 +30,8 @@ from eventsourcing import persistence
 from rich.console import Console
 
 from domain.ciphers import MasterKeyError
-from domain.config import ConfigurationError, Settings, redacted
-from domain.errors import TrustpathError
+from domain.errors import ConfigurationError, TrustpathError
+from ops.config import Settings, redacted
 
 console = Console()
 err_console = Console(stderr=True)

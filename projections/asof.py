@@ -10,7 +10,7 @@ events it is fed. A moment is a position of the notification log or a time (the 
 `occurred_at`, when things happened).
 
 The engagement's events are read from the library's events table through its documented
-columns (as `domain.positions` does), because the log is not indexed by engagement.
+columns (as `domain.adapters.positions` does), because the log is not indexed by engagement.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ fast instead of hanging. `schema_lock` serialises schema creation between proces
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -21,15 +21,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
-from domain.pgrecorder import lock_key
+from domain.adapters.pgrecorder import lock_key
 
 SQLITE_BUSY_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 2
 POOL_TIMEOUT_S = 2.0
 
 
+def is_production(environ: Mapping[str, str]) -> bool:
+    """A production configuration: TRUSTPATH_ENV=production, or any PostgreSQL store.
+
+    The one rule: `ops.config.Settings` applies it too; production never generates a key.
+    """
+    url = environ.get("TRUSTPATH_DATABASE_URL", "").strip()
+    return environ.get("TRUSTPATH_ENV", "").strip() == "production" or url.startswith("postgres")
+
+
 def sqlalchemy_url(database_url: str) -> str:
-    """The SQLAlchemy URL for a TRUSTPATH_DATABASE_URL."""
+    """The SQLAlchemy URL for a TRUSTPATH_DATABASE_URL (the one helper every layer uses)."""
     for scheme in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if database_url.startswith(scheme):
             return "postgresql+psycopg://" + database_url[len(scheme) :]

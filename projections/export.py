@@ -38,7 +38,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from domain import private_files
+from domain.adapters import private_files
 from domain.audit import AuditRecord, DisclosureMade
 from projections.commitment_ledger import CommitmentLedgerProjection, tally
 from projections.status import COUNT_COLUMNS, StatusProjection

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 
 pytest_plugins = ["tests.pg_fixture"]
 

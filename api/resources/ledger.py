@@ -31,7 +31,7 @@ from api.context import actor
 from api.problems import Problem
 from api.resources.audit_schemas import CheckpointOut
 from domain.access import Parties, Resource, ResourceKind, decide
-from domain.config import ConfigurationError
+from domain.errors import ConfigurationError
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.merkle import ProofError
 from projections.ledger.proofs import prove_consistency, prove_inclusion

@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from domain.pgrecorder import schema_lock
+from domain.adapters.pgrecorder import schema_lock
 
 TABLE = "trustpath_data_keys"
 

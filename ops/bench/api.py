@@ -63,9 +63,9 @@ from eventsourcing.domain import Aggregate, event
 
 from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
-from domain.config import Settings, build_app
 from domain.values import Actor
 from ops.bench.common import print_json, ratio, say_to_stderr, temp_directory, throwaway_postgres
+from ops.config import Settings, build_app
 from projections.ledger.checkpoints import Signer
 
 COMMAND_TARGET, READ_TARGET, P99_TARGET_MS = 0.5, 0.5, 50.0
@@ -205,7 +205,7 @@ class CpuMeter:
 def bare_rate(database_url: str, clients: int, seconds: float) -> float:
     """Saves/s of a bare Application on this database, from `clients` threads (1: one
     sequential client)."""
-    from domain.config import store_env
+    from ops.config import store_env
 
     app: Application[UUID] = Application(store_env(database_url))
     done = [0] * clients

@@ -40,7 +40,6 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.bench.common import (
@@ -55,6 +54,7 @@ from ops.bench.common import (
     throwaway_postgres,
     timed_run,
 )
+from ops.config import store_env
 
 TRUSTPATH_TARGET = 0.5
 HISTORY_TARGET = 0.8

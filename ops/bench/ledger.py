@@ -27,9 +27,9 @@ from typing import Any
 import psycopg
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
 from ops.bench.common import print_json, say_to_stderr, throwaway_postgres
+from ops.config import store_env
 from ops.demo import play
 from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer

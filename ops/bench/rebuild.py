@@ -41,13 +41,13 @@ from uuid import uuid4
 import sqlalchemy as sa
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import RELATIONAL_CHALLENGES, Actor, Policy
 from ops.bench.common import print_json, say_to_stderr, temp_directory, temp_sqlite
 from ops.bench.common import throwaway_postgres as start_postgres
+from ops.config import store_env
 from projections.engine import make_engine
 from projections.rebuild import BIG_PAGE, collector_paused, rebuild_many
 from projections.runner import positions

@@ -28,7 +28,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from domain.application import CommandSide
-from domain.config import store_env
+from ops.config import store_env
 
 SQL_FILE = Path(__file__).with_name("app_role.sql")
 

@@ -22,7 +22,7 @@ After `trustpath keys rotate-ledger`, a process picks the new key up when restar
 TRUSTPATH_LEDGER_KEY_FILE pointing at it: a production projection holds the key it loaded
 at start (`keyset.py`: the old key stays valid until the new one's first checkpoint).
 
-`tick(engine, settings)` signs a checkpoint of a quiet log when one is due; idle loops call
+`tick(engine)` signs a checkpoint of a quiet log when one is due; idle loops call
 it (it costs three single-row queries when nothing is due). `start_ticking` runs it every
 few seconds on a daemon thread, for a process that has no idle loop of its own (the
 in-process read side of `serve`).
@@ -36,7 +36,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from domain.config import Settings
+from projections.engine import is_production
 from projections.ledger.checkpoints import KEY_ENV, Checkpoint, LedgerKeyError, Signer, load_signer
 from projections.ledger.projection import EVERY_EVENTS, EVERY_SECONDS, LedgerProjection
 from projections.ledger.store import tick as _tick
@@ -54,10 +54,12 @@ TICK_EVERY_S = 10.0
 log = logging.getLogger("trustpath.ledger")
 
 
-def configured_signer(settings: Settings | None = None) -> Signer:
-    """The signing key of this deployment's configuration (TRUSTPATH_LEDGER_KEY_FILE)."""
-    settings = settings or Settings.from_environ()
-    return load_signer(settings.production, say=log.warning)
+def configured_signer(production: bool | None = None) -> Signer:
+    """The signing key of this deployment's configuration (TRUSTPATH_LEDGER_KEY_FILE);
+    `production` defaults to the environment's (`projections.engine.is_production`)."""
+    if production is None:
+        production = is_production(os.environ)
+    return load_signer(production, say=log.warning)
 
 
 def make_projection() -> LedgerProjection:
@@ -65,20 +67,20 @@ def make_projection() -> LedgerProjection:
 
     Raises `LedgerKeyError` (one line) in production when the key is missing or unreadable.
     """
-    settings = Settings.from_environ()
-    if settings.production or os.environ.get(KEY_ENV, "").strip():
-        return LedgerProjection(signer=configured_signer(settings))
+    production = is_production(os.environ)
+    if production or os.environ.get(KEY_ENV, "").strip():
+        return LedgerProjection(signer=configured_signer(production))
     return LedgerProjection(signer=configured_signer)
 
 
-def tick(engine: Engine, settings: Settings | None = None) -> Checkpoint | None:
+def tick(engine: Engine, production: bool | None = None) -> Checkpoint | None:
     """Sign a checkpoint if one is due: new leaves since the latest checkpoint, and that
     one is 60 s old or 1,000 leaves behind. None (cheaply) when nothing is due or the ledger
     has no live version yet. The key is loaded only when a checkpoint is signed.
     """
     return _tick(
         engine,
-        lambda: configured_signer(settings),
+        lambda: configured_signer(production),
         every_seconds=EVERY_SECONDS,
         every_events=EVERY_EVENTS,
     )
@@ -87,15 +89,15 @@ def tick(engine: Engine, settings: Settings | None = None) -> Checkpoint | None:
 class Ticker:
     """A daemon thread calling `tick` every `every_s` seconds until `stop()`."""
 
-    def __init__(self, engine: Engine, settings: Settings | None, every_s: float) -> None:
-        self.engine, self.settings, self.every_s = engine, settings, every_s
+    def __init__(self, engine: Engine, production: bool | None, every_s: float) -> None:
+        self.engine, self.production, self.every_s = engine, production, every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ledger-tick", daemon=True)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                tick(self.engine, self.settings)
+                tick(self.engine, self.production)
             except Exception as error:  # a tick must never kill the thread
                 log.error("ledger: checkpoint tick failed (%s); retrying", type(error).__name__)
 
@@ -110,10 +112,10 @@ class Ticker:
 
 
 def start_ticking(
-    engine: Engine, settings: Settings | None = None, every_s: float = TICK_EVERY_S
+    engine: Engine, production: bool | None = None, every_s: float = TICK_EVERY_S
 ) -> Ticker:
     """Call `tick` every `every_s` seconds on a daemon thread until `stop()`.
 
     A failure is logged and retried at the next tick.
     """
-    return Ticker(engine, settings, every_s).start()
+    return Ticker(engine, production, every_s).start()

@@ -33,8 +33,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from domain.config import ConfigurationError
-from domain.private_files import directory, replace, write_new
+from domain.adapters.private_files import directory, replace, write_new
+from domain.errors import ConfigurationError
 from projections.ledger import notes
 
 DEFAULT_KEY_FILE = "var/ledger.key"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from domain.pgrecorder import lock_key
+from domain.adapters.pgrecorder import lock_key
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.merkle import (
     NodeKey,

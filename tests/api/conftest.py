@@ -25,8 +25,8 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 from ops.demo import DemoRun, play
 from projections.engine import make_engine
 from projections.wiring import attach

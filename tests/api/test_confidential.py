@@ -180,10 +180,10 @@ def test_anonymous_flood_is_throttled_before_it_floods_the_audit_trail(
 def test_read_is_503_master_key_error_without_content_when_this_server_missed_a_rotation(
     world: World, client: FlaskClient, sqlite_url: str, master_key: MasterKey
 ) -> None:
-    from domain.config import store_env
+    from domain.adapters.keystore import SQLKeyStore
     from domain.keyring import Keyring
-    from domain.keystore import SQLKeyStore
     from domain.rotation import rotate_master
+    from ops.config import store_env
 
     url = notes_url(world)
     ring = Keyring(MasterKey.generate(), [master_key])

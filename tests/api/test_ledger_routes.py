@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
 from domain.values import Actor
+from ops.config import store_env
 from ops.demo import play
 from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer

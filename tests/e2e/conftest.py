@@ -26,8 +26,8 @@ import pytest
 
 from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
-from domain.config import Settings, build_app
 from ops import pgserver
+from ops.config import Settings, build_app
 from ops.demo import DemoRun, play
 from projections.ledger.checkpoints import Signer
 

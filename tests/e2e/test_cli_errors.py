@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 from ops.demo import play
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.config import Settings, build_app
+from ops.config import Settings, build_app
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine
 from projections.rebuild import rebuild

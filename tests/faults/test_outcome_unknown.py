@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 from tests.api.conftest import TEST_CONFIG, body
 from tests.faults.conftest import until
 

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 from projections.engine import make_engine
 from projections.wiring import attach
 from tests.api.conftest import TEST_CONFIG, body

@@ -37,12 +37,12 @@ from eventsourcing.utils import get_topic
 import domain
 from domain.audit import AuditRecord, DisclosureMade
 from domain.ciphers import MasterKey, Sealed
-from domain.config import store_env
 from domain.engagement import Engagement
 from domain.errors import ActionNotAllowedError
 from domain.events import EngagementEvent
 from domain.trustpath import Trustpath
 from domain.values import Actor
+from ops.config import store_env
 from ops.demo import play
 from tests.unit.builders import ADMIN, AUDITOR, COACH_A, EngagementBuilder
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from uuid import UUID
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.errors import ActionNotAllowedError
 from domain.trustpath import Trustpath
 from domain.values import Actor
+from ops.config import store_env
 from ops.demo import play
 from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer, read_jsonl, write_jsonl

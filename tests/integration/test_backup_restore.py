@@ -18,11 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.config import Settings, build_app
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops import pgserver
 from ops.backup import is_empty, pg_tool
+from ops.config import Settings, build_app
 from ops.demo import ADMIN, play
 from tests.integration.test_ledger_notes_cli import TRUSTPATH, Deployment, environment
 

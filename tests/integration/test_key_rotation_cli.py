@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.config import Settings, build_app
+from ops.config import Settings, build_app
 from ops.demo import play
 from tests.integration.test_ledger_notes_cli import Deployment, environment
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain.ciphers import MasterKey
-from domain.config import Settings, build_app
+from ops.config import Settings, build_app
 from ops.demo import play
 from projections.ledger.checkpoints import load_signer
 from tests.api import spec_verifier as spec

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Connection, Engine
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
 from ops.cli import main
+from ops.config import store_env
 from ops.demo import play
 from projections.engine import make_engine
 from projections.ledger import start_ticking, tick

@@ -11,8 +11,8 @@ import pytest
 from psycopg import sql
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from ops.config import store_env
 from ops.db.setup_role import setup_role
 from ops.demo import play
 

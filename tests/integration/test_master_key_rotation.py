@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.adapters.keystore import SQLKeyStore
 from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place
 from domain.keyring import ROOT_KEY_ID, Keyring
-from domain.keystore import SQLKeyStore
 from domain.rotation import rotate_master
 from domain.trustpath import Trustpath
 from tests.conftest import make_app

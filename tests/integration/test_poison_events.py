@@ -21,12 +21,12 @@ from click.testing import CliRunner
 
 from api import create_app
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Policy
 from ops.cli import main
+from ops.config import store_env
 from projections.engine import make_engine
 from projections.runner import ProjectionFailedError, positions
 from projections.wiring import ReadSide, attach

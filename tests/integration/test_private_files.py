@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from domain.ciphers import MasterKey
-from domain.config import ConfigurationError, Settings, load_master_key, store_env
+from domain.errors import ConfigurationError
 from domain.trustpath import Trustpath
+from ops.config import Settings, load_master_key, store_env
 from ops.demo import play
 from projections.engine import make_engine
 from projections.export import export
@@ -161,7 +162,7 @@ def test_ledger_key_generation_never_writes_through_a_planted_link(
 
 
 def test_a_new_key_file_never_replaces_one_written_meanwhile(tmp_path: Path) -> None:
-    from domain.private_files import write_new
+    from domain.adapters.private_files import write_new
 
     key = tmp_path / "var" / "master.key"
     write_new(key, b"the first process's key\n")

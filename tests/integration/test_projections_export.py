@@ -139,8 +139,8 @@ def test_demo_ends_with_the_status_ledger_and_timeline_from_the_projections(
 def test_serve_demo_prints_the_views_from_the_projections_then_one_token_per_role(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from domain.config import Settings
     from ops.cli_api import _demo  # what `make run` (`serve --demo`) does before serving
+    from ops.config import Settings
 
     for name, value in cli_env.items():
         monkeypatch.setenv(name, value)

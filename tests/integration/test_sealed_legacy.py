@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from domain.adapters.keystore import SQLKeyStore
 from domain.ciphers import (
     ALGORITHM,
     BUCKET,
@@ -31,7 +32,6 @@ from domain.ciphers import (
     pad,
     unpad,
 )
-from domain.keystore import SQLKeyStore
 from domain.trustpath import Trustpath
 from tests.conftest import make_app
 from tests.unit.builders import COACH_A, EngagementBuilder
