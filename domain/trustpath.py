@@ -16,7 +16,7 @@ from uuid import UUID
 from domain import errors
 from domain.access import Decision, Parties, Resource, ResourceKind, decide
 from domain.application import Receipt, json_safe
-from domain.audit import AccessDenied, AuditRecord, ContentAccessed, require_purpose
+from domain.audit import AuditRecord, require_purpose
 from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
@@ -367,13 +367,10 @@ class Trustpath(Commands):
             raise errors.NotFoundError(f"no confidential content at {field!r}") from None
         resource = Resource(ResourceKind.INDIVIDUAL_CONTENT, protagonist_id)
         decision = self.authorise(eid, reader, resource, field, engagement)
-        access = ContentAccessed
-        record = AuditRecord._create(
-            access,
-            engagement_id=eid,
-            principal_id=reader.id,
-            role=reader.role,
-            occurred_at=self.clock(),
+        record = AuditRecord.record_access(
+            eid,
+            reader,
+            self.clock(),
             protagonist_id=protagonist_id,
             item=field,
             space=Space.INDIVIDUAL.value,
@@ -399,12 +396,10 @@ class Trustpath(Commands):
         window: str = "",
     ) -> int:
         """Record `count` refusals of `item` to `reader` (see AccessDenied)."""
-        record = AuditRecord._create(
-            AccessDenied,
-            engagement_id=eid,
-            principal_id=reader.id,
-            role=reader.role,
-            occurred_at=self.clock(),
+        record = AuditRecord.record_denial(
+            eid,
+            reader,
+            self.clock(),
             protagonist_id=protagonist_id,
             item=item,
             reason=why,

@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.adapters import private_files
-from domain.audit import AuditRecord, DisclosureMade
+from domain.audit import PRACTICE_WIDE, AuditRecord
+from domain.values import Actor
 from projections.commitment_ledger import CommitmentLedgerProjection, tally
 from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
@@ -208,27 +208,36 @@ def _write(directory: Path, fmt: str, position: int, datasets: dict[str, Rows]) 
     return Exported(directory, position, manifest, hashlib.sha256(written).hexdigest())
 
 
-PRACTICE_WIDE = UUID(int=0)
-"""The engagement id of a disclosure that covers every engagement (an export)."""
+def check_disclosure(principal_id: str, recipient: str, basis: str) -> None:
+    """Refuse, before an export writes anything, the disclosure `record_disclosure` would
+    refuse (InvalidValueError naming the field): nothing leaves the system unrecorded."""
+    _disclosure(principal_id, recipient, basis, "an export", "its manifest")
 
 
 def record_disclosure(
     read_side: ReadSide, exported: Exported, principal_id: str, recipient: str, basis: str
 ) -> int:
     """Record that the export left the system (a DisclosureMade audit record)."""
-    record = AuditRecord._create(
-        DisclosureMade,
-        engagement_id=PRACTICE_WIDE,
-        principal_id=principal_id,
-        role="admin",
-        occurred_at=datetime.now(UTC),
-        recipient=recipient,
-        basis=basis,
-        description=(
-            f"{exported.manifest['format']} export of the projections as of position "
-            f"{exported.position}"
-        ),
-        item=f"manifest sha256 {exported.manifest_sha256}",
+    description = (
+        f"{exported.manifest['format']} export of the projections as of position "
+        f"{exported.position}"
     )
+    item = f"manifest sha256 {exported.manifest_sha256}"
+    record = _disclosure(principal_id, recipient, basis, description, item)
     app: Any = read_side.app
     return int(app.save_and_notify(record))
+
+
+def _disclosure(
+    principal_id: str, recipient: str, basis: str, description: str, item: str
+) -> AuditRecord:
+    """The practice admin's disclosure of an export, through the audit aggregate's command."""
+    return AuditRecord.record_disclosure(
+        PRACTICE_WIDE,
+        Actor(principal_id, "admin"),
+        datetime.now(UTC),
+        recipient=recipient,
+        basis=basis,
+        description=description,
+        item=item,
+    )

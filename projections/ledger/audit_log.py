@@ -35,10 +35,9 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscode
 from eventsourcing.utils import get_topic
 
 from domain.application import DateAsISO
-from domain.audit import AccessDenied, ContentAccessed, DisclosureMade
+from domain.audit import PRACTICE_WIDE, AccessDenied, ContentAccessed, DisclosureMade
 from domain.ciphers import SealedAsDict
 from domain.parties import ErasureExecuted
-from projections.export import PRACTICE_WIDE
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NodeSource, inclusion_path, needed_nodes, root

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from domain.audit import AuditRecord, DisclosureMade
+from domain.audit import PRACTICE_WIDE, AuditRecord
 from domain.ciphers import MasterKey
+from domain.values import Actor
 from ops.cli import main
-from projections.export import PRACTICE_WIDE
 from projections.ledger.audit_log import check_entry
 from projections.ledger.checkpoints import Checkpoint, Signer, verify_checkpoint
 from projections.ledger.proofs import prove_inclusion
@@ -254,12 +254,10 @@ def test_own_access_log_of_someone_not_in_the_engagement_is_404_only_for_the_aud
 def test_a_practice_wide_disclosure_is_in_every_engagements_report(
     world: World, client: FlaskClient
 ) -> None:
-    record = AuditRecord._create(
-        DisclosureMade,
-        engagement_id=PRACTICE_WIDE,
-        principal_id="admin-1",
-        role="admin",
-        occurred_at=datetime.now(UTC),
+    record = AuditRecord.record_disclosure(
+        PRACTICE_WIDE,
+        Actor("admin-1", "admin"),
+        datetime.now(UTC),
         recipient="board",
         basis="contract",
         description="aggregates export",

@@ -35,7 +35,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 import domain
-from domain.audit import AuditRecord, DisclosureMade
+from domain.audit import AuditRecord
 from domain.ciphers import MasterKey, Sealed
 from domain.engagement import Engagement
 from domain.errors import ActionNotAllowedError
@@ -167,12 +167,10 @@ def _play_the_rest(app: Trustpath) -> UUID:
     app.read_content(b.eid, COACH_A, field, "preparing the next session")
     with contextlib.suppress(ActionNotAllowedError):
         app.read_content(b.eid, AUDITOR, field, "audit")
-    record = AuditRecord._create(
-        DisclosureMade,
-        engagement_id=b.eid,
-        principal_id=ADMIN.id,
-        role=ADMIN.role,
-        occurred_at=b.at(),
+    record = AuditRecord.record_disclosure(
+        b.eid,
+        ADMIN,
+        b.at(),
         recipient="norwind-hr",
         basis="agreement: sponsor may be told the phase",
         description="phase report",
