@@ -60,6 +60,11 @@ from ops.cli_ledger import audit, ledger  # noqa: E402 - the audit ledger's comm
 main.add_command(ledger)
 main.add_command(audit)
 
+from ops.cli_ledger_verify import verify_command, verify_proof  # noqa: E402 - the checks
+
+ledger.add_command(verify_command)
+ledger.add_command(verify_proof)
+
 from ops.cli_audit_check import check as _check_report  # noqa: E402 - offline, needs no database
 
 audit.add_command(_check_report)
