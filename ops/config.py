@@ -94,7 +94,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_LOCK_TIMEOUT": "3",
-            # Outages (domain/pgrecorder.py): fail fast, reconnect soon, never hang a request.
+            # Outages (domain/adapters/pgrecorder.py): fail fast, reconnect soon, never hang.
             "APPLICATION_RECORDER_TOPIC": "domain.adapters.pgrecorder:OutageAwareRecorder",
             "POSTGRES_CONNECT_TIMEOUT": "1",
         }
