@@ -1,7 +1,7 @@
 """Shared fixtures: real stores (a SQLite file, a throwaway PostgreSQL server), the app.
 
 sqlite_url   a fresh SQLite file under tmp_path
-pg_url       a fresh database on the session's PostgreSQL server (tests/pg_fixture.py)
+pg_url       a fresh database on the session's PostgreSQL server (tests/support/pg_fixture.py)
 store_url    parametrised over both: the persistence contract runs on each
 app          a Trustpath application on `store_url` with a fresh master key
 master_key   the master key used by `app`
@@ -19,7 +19,7 @@ from domain.ciphers import MasterKey
 from domain.config import store_env
 from domain.trustpath import Trustpath
 
-pytest_plugins = ["tests.pg_fixture"]
+pytest_plugins = ["tests.support.pg_fixture"]
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.principals import PrincipalStore
-from tests.api.audit_world import read_notes
 from tests.api.conftest import World
 from tests.api.test_matrix import SECRETS, table
+from tests.support.audit_world import read_notes
 
 pytestmark = pytest.mark.api
 

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.conftest import World, body
-from tests.api.flows import fresh_engagement
+from tests.support.flows import fresh_engagement
 
 pytestmark = pytest.mark.api
 

@@ -1,5 +1,5 @@
 """The ledger over HTTP, on SQLite and PostgreSQL: auditors only; notes and proofs that a
-verifier written from the specifications (tests/api/spec_verifier.py) accepts.
+verifier written from the specifications (tests/support/spec_verifier.py) accepts.
 
 Columns: ad=admin au=auditor rr=report_reader sp=sponsor so=sponsor_other ca=coach_a
          cb=coach_b co=coach_other P=cfo Q=coo po=protagonist_other, an=anonymous
@@ -26,9 +26,9 @@ from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer
 from projections.ledger.store import LedgerStore
 from projections.wiring import attach
-from tests.api import spec_verifier as spec
 from tests.api.conftest import TEST_CONFIG, World, add_principals
 from tests.api.test_matrix import SECRETS, WHO
+from tests.support import spec_verifier as spec
 
 pytestmark = pytest.mark.api
 ORIGIN = "trustpath.example/norwind-test"

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.conftest import World, at
-from tests.api.flows import post
+from tests.support.flows import post
 
 pytestmark = pytest.mark.api
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from api.read_models import decode_cursor
 from tests.api.conftest import World
-from tests.api.flows import fresh_engagement, post
+from tests.support.flows import fresh_engagement, post
 
 pytestmark = pytest.mark.api
 

@@ -44,7 +44,7 @@ from domain.events import EngagementEvent
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.demo import play
-from tests.unit.builders import ADMIN, AUDITOR, COACH_A, EngagementBuilder
+from tests.support.builders import ADMIN, AUDITOR, COACH_A, EngagementBuilder
 
 HERE = Path(__file__).parent
 REGENERATE = os.environ.get("TRUSTPATH_REGENERATE_GOLDEN") == "1"

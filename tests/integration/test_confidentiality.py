@@ -28,8 +28,8 @@ from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place, Sealed
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.conftest import make_app
-from tests.unit.builders import ADMIN, AUDITOR, COACH_A, COACH_B, EngagementBuilder, recorded
-from tests.unit.faults import failing_inserts
+from tests.support.builders import ADMIN, AUDITOR, COACH_A, COACH_B, EngagementBuilder, recorded
+from tests.support.store_faults import failing_inserts
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,9 @@ from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.conftest import make_app
-from tests.unit.builders import ADMIN, COACH_A, EngagementBuilder, recorded
-from tests.unit.faults import failing_inserts
-from tests.unit.sequences import state_of
+from tests.support.builders import ADMIN, COACH_A, EngagementBuilder, recorded
+from tests.support.sequences import state_of
+from tests.support.store_faults import failing_inserts
 
 pytestmark = pytest.mark.integration
 

@@ -37,7 +37,7 @@ from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.demo import play
 from tests.conftest import make_app
-from tests.unit.builders import ADMIN, EngagementBuilder
+from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

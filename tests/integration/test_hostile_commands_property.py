@@ -24,8 +24,8 @@ from domain.trustpath import Trustpath
 from domain.values import Actor
 from projections.engine import make_engine
 from projections.wiring import ReadSide, attach
-from tests.unit.builders import ADMIN
-from tests.unit.sequences import (
+from tests.support.builders import ADMIN
+from tests.support.sequences import (
     ACTORS,
     CHALLENGES,
     COMMAND_POOL,

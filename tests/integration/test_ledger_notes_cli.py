@@ -1,5 +1,6 @@
 """The key files and the signed notes through the real `trustpath` console script, on SQLite
-and PostgreSQL; notes checked by the verifier written from the specs (tests/api/spec_verifier).
+and PostgreSQL; notes checked by the verifier written from the specs
+(tests/support/spec_verifier.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from domain.ciphers import MasterKey
 from domain.config import Settings, build_app
 from ops.demo import play
 from projections.ledger.checkpoints import load_signer
-from tests.api import spec_verifier as spec
+from tests.support import spec_verifier as spec
 
 pytestmark = [pytest.mark.integration]
 ORIGIN = "trustpath.example/norwind-cli"

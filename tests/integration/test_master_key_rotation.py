@@ -22,7 +22,7 @@ from domain.keystore import SQLKeyStore
 from domain.rotation import rotate_master
 from domain.trustpath import Trustpath
 from tests.conftest import make_app
-from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
+from tests.support.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from projections.sql import PageCache
 from projections.status import get_status
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration
 VIEWS = ["status", "commitment_ledger", "timeline"]

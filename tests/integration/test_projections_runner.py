@@ -29,7 +29,7 @@ from projections.status import StatusProjection, get_status, list_engagements
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
 from tests.conftest import make_app
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

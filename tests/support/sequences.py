@@ -23,7 +23,7 @@ from domain.application import Receipt
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from domain.values import Actor, Challenge
-from tests.unit.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
+from tests.support.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
 
 COMMANDS = (
     "sign_agreement",

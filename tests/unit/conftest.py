@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.trustpath import Trustpath
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 
 @pytest.fixture

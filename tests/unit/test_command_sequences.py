@@ -22,8 +22,8 @@ from domain.ciphers import MasterKey
 from domain.errors import ContentErasedError
 from domain.trustpath import Trustpath
 from tests.conftest import make_app
-from tests.unit.builders import recorded
-from tests.unit.sequences import STAGES, SequenceRun, Step, state_of, steps
+from tests.support.builders import recorded
+from tests.support.sequences import STAGES, SequenceRun, Step, state_of, steps
 
 pytestmark = pytest.mark.unit
 

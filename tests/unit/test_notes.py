@@ -20,7 +20,7 @@ from projections.ledger.checkpoints import (
     verify_checkpoint,
     write_jsonl,
 )
-from tests.api import spec_verifier as spec
+from tests.support import spec_verifier as spec
 
 pytestmark = pytest.mark.unit
 ORIGIN = "trustpath.example/unit"

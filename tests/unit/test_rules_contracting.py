@@ -19,7 +19,7 @@ import pytest
 from domain import errors
 from domain.state import Command
 from domain.values import Actor
-from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
+from tests.support.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 

@@ -20,7 +20,7 @@ import pytest
 from domain import errors
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
-from tests.unit.builders import ADMIN, AUDITOR, COACH_A, SPONSOR, EngagementBuilder
+from tests.support.builders import ADMIN, AUDITOR, COACH_A, SPONSOR, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 
