@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from domain.ciphers import MasterKey
-from domain.config import store_env
 from domain.trustpath import Trustpath
+from tests.support.apps import make_app
 
 pytest_plugins = ["tests.support.pg_fixture"]
 
@@ -37,10 +37,6 @@ def store_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def master_key() -> MasterKey:
     return MasterKey.generate()
-
-
-def make_app(url: str, key: MasterKey) -> Trustpath:
-    return Trustpath(store_env(url), master_key=key)
 
 
 @pytest.fixture

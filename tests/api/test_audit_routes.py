@@ -26,9 +26,9 @@ from projections.ledger.checkpoints import Checkpoint, Signer, verify_checkpoint
 from projections.ledger.proofs import prove_inclusion
 from projections.ledger.reports import confidentiality_report
 from projections.ledger.store import LedgerStore
-from tests.api.conftest import World
-from tests.api.test_matrix import SECRETS
+from tests.support.api_world import World
 from tests.support.audit_world import PURPOSE, pages, read_notes, sign, world_on
+from tests.support.matrix import SECRETS
 
 pytestmark = pytest.mark.api
 SIGNER = Signer.generate()

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
 from domain.values import Actor
-from tests.api.conftest import World
+from tests.support.api_world import World
 from tests.support.flows import Fresh, fresh_engagement
 
 pytestmark = pytest.mark.api

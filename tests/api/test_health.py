@@ -8,7 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from api import create_app
-from tests.api.conftest import TEST_CONFIG, World, body
+from tests.support.api_world import TEST_CONFIG, World, body
 
 
 def test_ready_is_200_degraded_with_the_lag_when_the_projections_are_behind(

@@ -26,9 +26,9 @@ from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer
 from projections.ledger.store import LedgerStore
 from projections.wiring import attach
-from tests.api.conftest import TEST_CONFIG, World, add_principals
-from tests.api.test_matrix import SECRETS, WHO
 from tests.support import spec_verifier as spec
+from tests.support.api_world import TEST_CONFIG, World, add_principals
+from tests.support.matrix import SECRETS, WHO
 
 pytestmark = pytest.mark.api
 ORIGIN = "trustpath.example/norwind-test"
@@ -322,7 +322,7 @@ def test_every_ledger_operation_matches_the_document_for_an_auditor(world: World
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
 
-    from tests.api.test_contract import CHECKS
+    from tests.support.contract_checks import CHECKS
 
     api = schemathesis.openapi.from_wsgi("/openapi.json", world.flask)
     failures: list[str] = []

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from api.principals import PrincipalStore, hash_token, principals
-from tests.api.conftest import World
+from tests.support.api_world import World
 from tests.support.flows import fresh_engagement, post
 
 pytestmark = pytest.mark.api

@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.conftest import World, at
+from tests.support.api_world import World, at
 from tests.support.flows import post
 
 pytestmark = pytest.mark.api

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Client, Deployment, Pg, free_port, until
+from tests.support.drills import Client, Deployment, Pg, free_port, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import Client, Deployment, free_port, until
+from tests.support.drills import Client, Deployment, free_port, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,

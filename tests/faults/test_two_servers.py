@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.conftest import Answer, Client, Deployment, free_port, now, until
+from tests.support.drills import Answer, Client, Deployment, free_port, now, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,

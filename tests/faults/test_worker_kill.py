@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import Client, Deployment, free_port, until
+from tests.support.drills import Client, Deployment, free_port, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,

@@ -24,7 +24,7 @@ from domain.values import Actor
 from ops import pgserver
 from ops.backup import is_empty, pg_tool
 from ops.demo import ADMIN, play
-from tests.integration.test_ledger_notes_cli import TRUSTPATH, Deployment, environment
+from tests.support.cli_deployment import TRUSTPATH, Deployment, environment
 
 pytestmark = [pytest.mark.integration]
 

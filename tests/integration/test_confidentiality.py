@@ -27,7 +27,7 @@ from domain.audit import AccessDenied, ContentAccessed
 from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place, Sealed
 from domain.trustpath import Trustpath
 from domain.values import Actor
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import ADMIN, AUDITOR, COACH_A, COACH_B, EngagementBuilder, recorded
 from tests.support.store_faults import failing_inserts
 

@@ -26,7 +26,7 @@ from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Actor
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import ADMIN, COACH_A, EngagementBuilder, recorded
 from tests.support.sequences import state_of
 from tests.support.store_faults import failing_inserts

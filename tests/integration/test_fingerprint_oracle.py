@@ -36,7 +36,7 @@ from domain.ciphers import MasterKey, MasterKeyError, Place, Sealed
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.demo import play
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.integration

@@ -286,7 +286,7 @@ def test_every_accepted_hostile_command_is_applied_by_every_projection_on_sqlite
 
 @pytest.fixture
 def pg_live(pg_url: str, master_key: Any) -> Iterator[ReadSide]:
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     app = make_app(pg_url, master_key)
     engine = make_engine(pg_url)

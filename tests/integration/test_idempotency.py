@@ -25,10 +25,10 @@ from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import ADMIN, COACH_A, OUTSIDER_COACH, EngagementBuilder, recorded
+from tests.support.sequence_checks import check_command_sequence
 from tests.support.sequences import STAGES, Step, steps
-from tests.unit.test_command_sequences import check_command_sequence
 
 pytestmark = pytest.mark.integration
 

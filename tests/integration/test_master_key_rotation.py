@@ -21,7 +21,7 @@ from domain.keyring import ROOT_KEY_ID, Keyring
 from domain.keystore import SQLKeyStore
 from domain.rotation import rotate_master
 from domain.trustpath import Trustpath
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
 
 pytestmark = pytest.mark.integration

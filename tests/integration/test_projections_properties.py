@@ -83,7 +83,7 @@ def test_live_projections_equal_a_rebuild_and_as_of_now_for_random_histories(
 def test_live_projections_equal_a_rebuild_and_as_of_now_on_postgresql(
     pg_url: str, master_key: Any
 ) -> None:
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
     from tests.support.builders import EngagementBuilder
 
     app = make_app(pg_url, master_key)
@@ -129,7 +129,7 @@ class FoldedHere:
 
 @pytest.fixture
 def pg_live(pg_url: str, master_key: Any) -> Iterator[ReadSide]:
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     app = make_app(pg_url, master_key)
     engine = make_engine(pg_url)

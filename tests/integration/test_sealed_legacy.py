@@ -33,7 +33,7 @@ from domain.ciphers import (
 )
 from domain.keystore import SQLKeyStore
 from domain.trustpath import Trustpath
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.builders import COACH_A, EngagementBuilder
 
 pytestmark = pytest.mark.integration

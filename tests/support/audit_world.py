@@ -20,7 +20,7 @@ from projections.engine import make_engine
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.store import LedgerStore
 from projections.wiring import attach
-from tests.api.conftest import TEST_CONFIG, World, add_principals
+from tests.support.api_world import TEST_CONFIG, World, add_principals
 
 PURPOSE = "preparing the next session"
 
