@@ -18,6 +18,7 @@ import pytest
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from tests.support.apps import make_app
+from tests.support.no_io import refusing_io
 
 pytest_plugins = ["tests.support.pg_fixture"]
 
@@ -56,3 +57,16 @@ def sqlite_app(sqlite_url: str, master_key: MasterKey) -> Iterator[Trustpath]:
 @pytest.fixture
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_do_no_io(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test marked `unit` fails if it (or a fixture it uses) writes a file, opens a SQLite
+    file or uses a socket (tests/support/no_io.py)."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+    with refusing_io(monkeypatch):
+        yield

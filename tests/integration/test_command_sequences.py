@@ -23,7 +23,7 @@ from domain.trustpath import Trustpath
 from tests.support.sequence_checks import check_command_sequence
 from tests.support.sequences import STAGES, Step, steps
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 
 @settings(
