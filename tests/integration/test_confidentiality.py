@@ -34,11 +34,6 @@ from tests.support.store_faults import failing_inserts
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def builder(app: Trustpath) -> EngagementBuilder:
-    return EngagementBuilder(app)
-
-
 def _write_marked_content(b: EngagementBuilder, marker: str) -> None:
     """Notes and intentions carrying `marker`, and shared text carrying `marker`-SHARED."""
     b.contracted()

@@ -35,11 +35,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def builder(app: Trustpath) -> EngagementBuilder:
-    return EngagementBuilder(app)
-
-
-@pytest.fixture
 def second_app(store_url: str, master_key: MasterKey) -> Iterator[Trustpath]:
     """Another application instance on the same store: another process, or a restart."""
     application = make_app(store_url, master_key)

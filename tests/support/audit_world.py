@@ -72,3 +72,11 @@ def pages(client: FlaskClient, world: World, who: str, path: str) -> list[dict[s
         if cursor is None:
             return found
     raise AssertionError("the cursor never ended")
+
+
+def items(client: FlaskClient, world: World, who: str, path: str) -> list[dict]:
+    return [e for p in pages(client, world, who, path) for e in p["items"]]
+
+
+def cfo(world: World) -> str:
+    return world.demo.protagonists["cfo"]

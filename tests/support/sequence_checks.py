@@ -1,6 +1,6 @@
-"""The laws a random command sequence must obey (tests/unit/test_command_sequences.py runs it
-on SQLite, tests/integration/test_idempotency.py on PostgreSQL): every command accepted or
-refused, a cold reload equal to the live state, a re-send changing nothing."""
+"""The laws a random command sequence must obey (tests/integration/test_command_sequences.py
+runs it on SQLite, tests/integration/test_idempotency.py on PostgreSQL): every command
+accepted or refused, a cold reload equal to the live state, a re-send changing nothing."""
 
 from __future__ import annotations
 
