@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from tests.support.sequence_checks import check_command_sequence
-from tests.support.sequences import STAGES, Step, steps
+from tests.support.steps import STAGES, Step, steps
 
 pytestmark = pytest.mark.integration
 

@@ -27,11 +27,8 @@ from tests.support.apps import make_app
 from tests.support.builders import ADMIN
 from tests.support.hostile import ZONES, any_time, hostile_steps, hostile_texts
 from tests.support.hostile_story import Story
-from tests.support.sequences import (
-    STAGES,
-    SequenceRun,
-    Step,
-)
+from tests.support.sequences import SequenceRun
+from tests.support.steps import STAGES, Step
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from tests.support.apps import make_app
 from tests.support.builders import ADMIN, COACH_A, OUTSIDER_COACH, EngagementBuilder, recorded
 from tests.support.keyed import keyed_session
 from tests.support.sequence_checks import check_command_sequence
-from tests.support.sequences import STAGES, Step, steps
+from tests.support.steps import STAGES, Step, steps
 
 pytestmark = pytest.mark.integration
 

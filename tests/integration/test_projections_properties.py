@@ -23,7 +23,8 @@ from projections.rebuild import rebuild, rebuild_many
 from projections.status import get_status
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
-from tests.support.sequences import STAGES, SequenceRun, Step, steps
+from tests.support.sequences import SequenceRun
+from tests.support.steps import STAGES, Step, steps
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from tests.support.sequences import ACTORS, CHALLENGES, COMMAND_POOL, NUMBERS, Step
+from tests.support.steps import ACTORS, CHALLENGES, COMMAND_POOL, NUMBERS, Step
 
 HOSTILE_CHARACTERS = st.characters(
     categories=["Cc", "Cs", "Cn", "Co", "Cf", "Zl", "Zp", "Zs", "L", "M", "N", "P", "S"]

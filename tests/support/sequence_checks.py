@@ -9,7 +9,8 @@ from domain.errors import ContentErasedError
 from domain.trustpath import Trustpath
 from tests.support.apps import make_app
 from tests.support.builders import recorded
-from tests.support.sequences import SequenceRun, Step, state_of
+from tests.support.sequences import SequenceRun, state_of
+from tests.support.steps import Step
 
 
 def check_command_sequence(
