@@ -1,4 +1,4 @@
-"""The API world of `conftest.py` on any store (SQLite or PostgreSQL), for the access-log
+"""The API world (tests/support/api_world.py) on any store (SQLite or PostgreSQL), for the access-log
 tests, plus what an auditor does with it: reads recorded, a checkpoint signed by a key the
 test holds, every page of a paged route fetched.
 """
