@@ -1,6 +1,6 @@
-"""The API world (tests/support/api_world.py) on any store (SQLite or PostgreSQL), for the access-log
-tests, plus what an auditor does with it: reads recorded, a checkpoint signed by a key the
-test holds, every page of a paged route fetched.
+"""The API world (tests/support/api_world.py) on any store (SQLite or PostgreSQL), for the
+access-log tests, plus what an auditor does with it: reads recorded, a checkpoint signed by
+a key the test holds, every page of a paged route fetched.
 """
 
 from __future__ import annotations
