@@ -16,7 +16,7 @@ idempotent: when DIR already holds a running server, its URL is printed again.
 On failure it exits non-zero with a one-line reason on stderr that includes the
 tail of ``postgres.log``.  ``stop`` exits 0 when nothing was running.
 
-Python API (used by ``tests/pg_fixture.py``)::
+Python API (used by ``tests/support/pg_fixture.py``)::
 
     start(dir, port=None) -> url       stop(dir) -> None
     halt(dir, mode) -> None            port_of(dir) -> int   (stop, keep the data: restarts)

@@ -20,9 +20,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.principals import PrincipalStore
-from tests.api.audit_world import read_notes
-from tests.api.conftest import World
-from tests.api.test_matrix import SECRETS, table
+from tests.support.api_world import World
+from tests.support.audit_world import read_notes
+from tests.support.matrix import SECRETS, table
 
 pytestmark = pytest.mark.api
 

@@ -13,21 +13,10 @@ from api.auth import TokenBucket
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from domain.values import Actor
-from tests.api.conftest import World, body
+from tests.support.api_world import PURPOSE, World, audit, body, notes_url
 
 pytestmark = pytest.mark.api
 ADMIN = Actor("practice-admin", "admin")
-PURPOSE = {"X-Purpose": "preparing the next session"}
-
-
-def audit(app: Trustpath, kind: str) -> list[Any]:
-    """Every stored audit record of one kind (ContentAccessed, AccessDenied), decoded."""
-    notifications = app.recorder.select_notifications(start=1, limit=1_000_000)
-    return [app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith(f":{kind}")]
-
-
-def notes_url(world: World) -> str:
-    return f"/engagements/{world.eid}/individual-sessions/{world.session_with_notes()}/notes"
 
 
 def test_notes_read_by_own_coach_returns_text_after_one_access_record(

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.principals import ROLES, SUBJECT_ROLES
-from tests.api.conftest import World
+from tests.support.api_world import World
 
 pytestmark = pytest.mark.api
 SECRETS = (

@@ -9,25 +9,12 @@ import pytest
 import schemathesis
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from tests.api.conftest import World
+from tests.support.api_world import World
+from tests.support.contract_checks import CHECKS
 
 pytestmark = pytest.mark.api
 EXAMPLES = 20
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 
 
 def test_openapi_document_is_3_1_with_every_resource(client: FlaskClient) -> None:

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
 from domain.values import Actor
-from tests.api.conftest import World
-from tests.api.flows import Fresh, fresh_engagement
+from tests.support.api_world import World
+from tests.support.flows import Fresh, fresh_engagement
 
 pytestmark = pytest.mark.api
 ASSESSMENTS = 250

@@ -19,8 +19,7 @@ from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
 from domain.audit import AccessDenied
-from tests.api.conftest import World
-from tests.api.test_confidential import PURPOSE, audit, notes_url
+from tests.support.api_world import PURPOSE, World, audit, notes_url
 
 pytestmark = pytest.mark.api
 FLOOD = 600

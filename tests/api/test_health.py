@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from api import create_app
-from tests.api.conftest import TEST_CONFIG, World, body
+from tests.support.api_world import TEST_CONFIG, World, body
+
+pytestmark = pytest.mark.api
 
 
 def test_ready_is_200_degraded_with_the_lag_when_the_projections_are_behind(

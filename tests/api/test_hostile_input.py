@@ -25,7 +25,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.problems import PROBLEM_JSON
-from tests.api.conftest import World
+from tests.support.api_world import World
 
 pytestmark = pytest.mark.api
 

@@ -24,25 +24,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.conftest import World
-from tests.api.test_confidential import audit
+from tests.support.api_world import World, audit
+from tests.support.matrix import SECRETS, table
 
 pytestmark = pytest.mark.api
 
-WHO = [
-    "admin",
-    "auditor",
-    "report_reader",
-    "sponsor",
-    "sponsor_other",
-    "coach_a",
-    "coach_b",
-    "coach_other",
-    "cfo",
-    "coo",
-    "protagonist_other",
-]
-SECRETS = ("Feels ambushed", "without fearing ambushes")
 NOW = datetime.now(UTC).isoformat()
 DUE = date.today().isoformat()
 
@@ -89,15 +75,6 @@ follow_up                403  403  403  403  403  201  201  403  403  403  403
 def client(any_world: World) -> FlaskClient:
     """The test client of the world on each store (SQLite and PostgreSQL)."""
     return any_world.flask.test_client()
-
-
-def table(text: str) -> list[tuple[str, str, int]]:
-    cells = []
-    for line in text.strip().splitlines():
-        route, *codes = line.split()
-        assert len(codes) == len(WHO), route
-        cells += [(route, who, int(code)) for who, code in zip(WHO, codes, strict=True)]
-    return cells
 
 
 def reads(world: World) -> dict[str, str]:

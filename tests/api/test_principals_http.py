@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from api.principals import PrincipalStore, hash_token, principals
-from tests.api.conftest import World
-from tests.api.flows import fresh_engagement, post
+from tests.support.api_world import World
+from tests.support.flows import fresh_engagement, post
 
 pytestmark = pytest.mark.api
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from api.auth import TokenBucket
 from api.problems import PROBLEM_JSON, from_domain
 from domain import errors
-from tests.api.conftest import World, body
+from tests.support.api_world import World, body
 
 pytestmark = pytest.mark.api
 

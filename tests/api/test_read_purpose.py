@@ -7,8 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.errors import InvalidValueError
-from tests.api.conftest import World
-from tests.api.test_confidential import audit, notes_url
+from tests.support.api_world import World, audit, notes_url
 
 pytestmark = pytest.mark.api
 

@@ -14,8 +14,8 @@ from uuid import UUID
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.conftest import World, at
-from tests.api.flows import post
+from tests.support.api_world import World, at
+from tests.support.flows import post
 
 pytestmark = pytest.mark.api
 

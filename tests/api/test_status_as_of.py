@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from domain.ciphers import MasterKey
 from projections.asof import Moment, as_of
 from projections.status import get_status
-from tests.api.audit_world import world_on
-from tests.api.conftest import World
+from tests.support.api_world import World
+from tests.support.audit_world import world_on
 
 pytestmark = pytest.mark.api
 

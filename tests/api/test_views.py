@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.read_models import decode_cursor
-from tests.api.conftest import World
-from tests.api.flows import fresh_engagement, post
+from tests.support.api_world import World
+from tests.support.flows import fresh_engagement, post
 
 pytestmark = pytest.mark.api
 

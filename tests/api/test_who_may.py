@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from api.problems import from_domain
 from domain import errors
-from tests.api.conftest import World, body
-from tests.api.flows import fresh_engagement, post
+from tests.support.api_world import World, body
+from tests.support.flows import fresh_engagement, post
 
 pytestmark = pytest.mark.api
 

@@ -22,7 +22,7 @@ from projections.ledger.checkpoints import (
     verify_checkpoint,
 )
 from projections.ledger.store import LedgerStore
-from tests.e2e.conftest import Server
+from tests.support.served import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 PURPOSE = "preparing the audit e2e"

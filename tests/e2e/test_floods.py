@@ -19,8 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from projections.engine import make_engine
-from tests.e2e.conftest import Server, running_server
-from tests.e2e.test_http import now
+from tests.support.served import Server, now, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 RATE, BURST = 10.0, 20.0

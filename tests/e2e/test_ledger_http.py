@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.api import spec_verifier as spec
-from tests.e2e.conftest import Server
+from tests.support import spec_verifier as spec
+from tests.support.served import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

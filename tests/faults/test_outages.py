@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from tests.faults.checks import (
+from tests.support.drills import Client, Deployment, Pg, free_port, until
+from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
     assert_no_500_and_503s_are_problems,
@@ -22,7 +23,6 @@ from tests.faults.checks import (
     caught_up,
     settle,
 )
-from tests.faults.conftest import Client, Deployment, Pg, free_port, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 HEALTH_HANG_S = 2.5

@@ -16,8 +16,8 @@ from api import create_app
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from ops.config import store_env
-from tests.api.conftest import TEST_CONFIG, body
-from tests.faults.conftest import until
+from tests.support.api_world import TEST_CONFIG, body
+from tests.support.drills import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 WAITING = (

@@ -18,7 +18,7 @@ from domain.trustpath import Trustpath
 from ops.config import store_env
 from projections.engine import make_engine
 from projections.wiring import attach
-from tests.api.conftest import TEST_CONFIG, body
+from tests.support.api_world import TEST_CONFIG, body
 
 pytestmark = pytest.mark.integration
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.checks import (
+from tests.support.drills import Client, Deployment, free_port, until
+from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
     assert_no_500_and_503s_are_problems,
     assert_projections_equal_a_rebuild,
     assert_stored_once,
 )
-from tests.faults.conftest import Client, Deployment, free_port, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SERVERS, FOLLOWERS = 3, 2

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.checks import (
+from tests.support.drills import Answer, Client, Deployment, free_port, now, until
+from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
     assert_no_500_and_503s_are_problems,
@@ -28,7 +29,6 @@ from tests.faults.checks import (
     assert_stored_once,
     settle,
 )
-from tests.faults.conftest import Answer, Client, Deployment, free_port, now, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 RATE = 20.0

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.checks import (
+from tests.support.drills import Client, Deployment, free_port, until
+from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
     assert_no_500_and_503s_are_problems,
@@ -24,7 +25,6 @@ from tests.faults.checks import (
     assert_stored_once,
     settle,
 )
-from tests.faults.conftest import Client, Deployment, free_port, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 KILLS = 3

@@ -7,25 +7,17 @@ text), with the fields the event decoded into when it was written. Events are a 
 contract: a change of an event class must keep these bytes loading (`class_version` +
 `upcast_vX_vY`, or `register_topic` when a class moves) into the same fields.
 
-The file was generated once by running the demo and extra commands through a SQLite
-application. An old file is never rewritten: when events change (a new class, a new
-`class_version`), the generator adds the next file, `events_vN.json`, and every file
-keeps being loaded:
-
-    TRUSTPATH_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/golden
+These tests only read the corpus. The files are written on purpose, one version at a time,
+by `python -m ops.golden write --version N` (ops/golden.py: the demo and extra commands
+through a SQLite application); an old file is never rewritten, and every file keeps being
+loaded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
-import os
 import pkgutil
-import tempfile
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -36,18 +28,10 @@ from eventsourcing.utils import get_topic
 
 import domain
 from domain.audit import AuditRecord
-from domain.ciphers import MasterKey, Sealed
 from domain.engagement import Engagement
-from domain.errors import ActionNotAllowedError
 from domain.events import EngagementEvent
 from domain.trustpath import Trustpath
-from domain.values import Actor
-from ops.config import store_env
-from ops.demo import play
-from tests.unit.builders import ADMIN, AUDITOR, COACH_A, EngagementBuilder
-
-HERE = Path(__file__).parent
-REGENERATE = os.environ.get("TRUSTPATH_REGENERATE_GOLDEN") == "1"
+from ops.golden import corpus_files, fields_of
 
 pytestmark = pytest.mark.integration
 
@@ -66,27 +50,6 @@ def domain_event_classes() -> set[type]:
     return found
 
 
-def plain(value: Any) -> Any:
-    """A JSON value for a decoded field, to compare with the corpus."""
-    if isinstance(value, Sealed):
-        return value.as_dict()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return plain(asdict(value))
-    return value
-
-
-def fields_of(event: object) -> dict[str, Any]:
-    return {name: plain(value) for name, value in vars(event).items()}
-
-
 def stored(record: dict[str, Any]) -> StoredEvent:
     return StoredEvent(
         originator_id=UUID(record["originator_id"]),
@@ -94,10 +57,6 @@ def stored(record: dict[str, Any]) -> StoredEvent:
         topic=record["topic"],
         state=record["state"].encode(),
     )
-
-
-def corpus_files() -> list[Path]:
-    return sorted(HERE.glob("events_v*.json"), key=lambda p: int(p.stem.removeprefix("events_v")))
 
 
 def load_corpus() -> list[dict[str, Any]]:
@@ -109,108 +68,6 @@ def load_corpus() -> list[dict[str, Any]]:
     return records
 
 
-# -- the generator (run once, on purpose) ---------------------------------------------------------
-
-
-def regenerate_corpus() -> None:
-    """Write the next events_vN.json from a demo and extra commands (only on purpose)."""
-    with tempfile.TemporaryDirectory() as directory:
-        app = Trustpath(
-            store_env(f"sqlite:///{directory}/golden.db"), master_key=MasterKey.generate()
-        )
-        try:
-            play(app)
-            engagement_id = _play_the_rest(app)
-            app.take_snapshot(engagement_id)
-            records = [*_first_of_each_topic(app), _snapshot(app, engagement_id)]
-        finally:
-            app.close()
-    document = {
-        "format": "trustpath stored events, one of each type, as stored",
-        "generated_by": "tests/golden/test_golden_corpus.py::regenerate_corpus",
-        "events": records,
-    }
-    target = HERE / f"events_v{len(corpus_files()) + 1}.json"
-    target.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-
-
-def _play_the_rest(app: Trustpath) -> UUID:
-    """Commands the demo does not play (every other event type, some with keys)."""
-    b = EngagementBuilder(app)
-    b.contracted()
-    session = b.individual_session(b.p1, notes="Fictional notes for the golden corpus.")
-    b.declare(b.p1, "First intention.")
-    b.declare(b.p1, "Revised intention.")
-    app.reassign_coach(
-        b.eid,
-        ADMIN,
-        b.at(),
-        protagonist_id=b.p2,
-        coach_id="coach-c",
-        coach_name="C",
-        reason="Coach on leave",
-        key="golden-reassign",
-    )
-    b.coach_of[b.p2] = Actor("coach-c", "coach")
-    app.give_consent(b.eid, b.protagonist(b.p1), b.at(), protagonist_id=b.p1, scope="recording")
-    app.withdraw_consent(
-        b.eid, b.protagonist(b.p1), b.at(), protagonist_id=b.p1, scope="recording", key="golden-w"
-    )
-    app.pause(b.eid, ADMIN, b.at(), reason="Summer", key="golden-pause")
-    app.resume(b.eid, ADMIN, b.at())
-    b.individual_session(b.p2)
-    b.declare(b.p2)
-    b.relationship_session()
-    cid = b.commitment()
-    app.withdraw_commitment(b.eid, COACH_A, b.at(), commitment_id=cid, reason="No longer needed")
-    field = app.session_notes_field(session)
-    app.read_content(b.eid, COACH_A, field, "preparing the next session")
-    with contextlib.suppress(ActionNotAllowedError):
-        app.read_content(b.eid, AUDITOR, field, "audit")
-    record = AuditRecord.record_disclosure(
-        b.eid,
-        ADMIN,
-        b.at(),
-        recipient="norwind-hr",
-        basis="agreement: sponsor may be told the phase",
-        description="phase report",
-        item="status",
-    )
-    app.save(record)
-    app.request_termination(b.eid, b.protagonist(b.p2), b.at(), reason="Moving on")
-    app.close_early(b.eid, ADMIN, b.at(), reason="Termination requested", key="golden-close")
-    app.hold_follow_up(b.eid, COACH_A, b.at(), months_after=3, trust_lasted=True, shared_notes="OK")
-    app.execute_erasure(b.eid, ADMIN, b.at(), protagonist_id=b.p1, request_reference="GDPR-1")
-    return b.eid
-
-
-def _record(app: Trustpath, kind: str, item: StoredEvent) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "originator_id": str(item.originator_id),
-        "originator_version": item.originator_version,
-        "topic": item.topic,
-        "state": item.state.decode(),
-        "expected": fields_of(app.mapper.to_domain_event(item)),
-    }
-
-
-def _first_of_each_topic(app: Trustpath) -> list[dict[str, Any]]:
-    first: dict[str, dict[str, Any]] = {}
-    for notification in app.recorder.select_notifications(1, 10_000):
-        if notification.topic not in first:
-            first[notification.topic] = _record(app, "event", notification)
-    return list(first.values())
-
-
-def _snapshot(app: Trustpath, engagement_id: UUID) -> dict[str, Any]:
-    assert app.snapshots is not None
-    (item,) = app.snapshots.recorder.select_events(engagement_id, desc=True, limit=1)
-    return _record(app, "snapshot", item)
-
-
-if REGENERATE:  # `TRUSTPATH_REGENERATE_GOLDEN=1 pytest tests/golden`, then review the diff
-    regenerate_corpus()
 RECORDS = load_corpus()
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.trustpath import Trustpath
 from domain.values import Phase
 from ops.demo import play
+
+pytestmark = pytest.mark.integration
 
 
 def test_demo_engagement_completes_on_every_store(app: Trustpath) -> None:

@@ -2,7 +2,7 @@
 
 domain/README.md: "Re-sending the same command (same idempotency key) changes nothing and returns
 the first result." The same key with a different command is refused. Keys belong to one
-engagement. The Hypothesis property of tests/unit/test_command_sequences.py also runs here,
+engagement. The Hypothesis property of tests/integration/test_command_sequences.py also runs here,
 smaller, on PostgreSQL.
 """
 
@@ -11,53 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from uuid import uuid5
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import errors
-from domain.application import NAMESPACE, Receipt
+from domain.application import Receipt
 from domain.ciphers import MasterKey
-from domain.engagement import Engagement
-from domain.state import Command
 from domain.trustpath import Trustpath
-from domain.values import Actor, Policy
-from tests.conftest import make_app
-from tests.unit.builders import ADMIN, COACH_A, OUTSIDER_COACH, EngagementBuilder, recorded
-from tests.unit.sequences import STAGES, Step, steps
-from tests.unit.test_command_sequences import check_command_sequence
+from domain.values import Actor
+from tests.support.apps import make_app
+from tests.support.builders import ADMIN, COACH_A, OUTSIDER_COACH, EngagementBuilder, recorded
+from tests.support.keyed import keyed_session
+from tests.support.sequence_checks import check_command_sequence
+from tests.support.steps import STAGES, Step, steps
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def builder(app: Trustpath) -> EngagementBuilder:
-    return EngagementBuilder(app)
-
-
-def _session(b: EngagementBuilder, key: str, notes: str = "Tense start.") -> Receipt:
-    return b.app.hold_individual_session(
-        b.eid,
-        COACH_A,
-        b.at(),
-        protagonist_id=b.p1,
-        duration_minutes=50,
-        challenges=["presence"],
-        notes=notes,
-        key=key,
-    )
 
 
 def test_command_resent_with_the_same_key_changes_nothing_and_returns_the_first_receipt(
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    first = _session(builder, "session-1")
+    first = keyed_session(builder, "session-1")
     before = recorded(builder.app, builder.eid)
-    again = _session(builder, "session-1")
+    again = keyed_session(builder, "session-1")
     assert again == replace(first, replayed=True)
     assert recorded(builder.app, builder.eid) == before
     assert builder.engagement().protagonists[builder.p1]["sessions"] == 1
@@ -67,16 +46,16 @@ def test_command_resent_after_later_commands_still_returns_the_first_receipt(
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    first = _session(builder, "early")
+    first = keyed_session(builder, "early")
     builder.individual_session(builder.p2)
     builder.declare(builder.p1)
-    again = _session(builder, "early")
+    again = keyed_session(builder, "early")
     assert (again.position, again.version, again.replayed) == (first.position, first.version, True)
 
 
 def test_key_reused_for_a_different_command_is_refused(builder: EngagementBuilder) -> None:
     builder.contracted()
-    _session(builder, "reused")
+    keyed_session(builder, "reused")
     builder.refused(
         errors.IdempotencyKeyReusedError,
         lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="x", key="reused"),
@@ -87,9 +66,9 @@ def test_key_reused_for_the_same_command_with_other_arguments_is_refused(
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    _session(builder, "reused", notes="First version.")
+    keyed_session(builder, "reused", notes="First version.")
     builder.refused(
-        errors.IdempotencyKeyReusedError, lambda: _session(builder, "reused", notes="Other.")
+        errors.IdempotencyKeyReusedError, lambda: keyed_session(builder, "reused", notes="Other.")
     )
 
 
@@ -148,7 +127,7 @@ def test_opening_resent_with_the_same_key_returns_the_same_engagement(app: Trust
 
 def test_the_same_key_in_another_engagement_is_another_command(app: Trustpath) -> None:
     one, two = EngagementBuilder(app).contracted(), EngagementBuilder(app).contracted()
-    first, second = _session(one, "shared-key"), _session(two, "shared-key")
+    first, second = keyed_session(one, "shared-key"), keyed_session(two, "shared-key")
     assert not second.replayed
     assert second.position > first.position
 
@@ -220,116 +199,3 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
 
 
 # -- keys after erasure, and ids nobody can compute from a key --------------------------------
-
-
-def _erase(b: EngagementBuilder, protagonist_id: str) -> Receipt:
-    return b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
-    )
-
-
-def test_sealed_command_resent_after_erasure_is_refused_as_erased_content(
-    builder: EngagementBuilder,
-) -> None:
-    builder.contracted()
-    _session(builder, "before-erasure", notes="Will be erased.")
-    _erase(builder, builder.p1)
-    for notes in ("Will be erased.", "A wrong guess."):
-        builder.refused(
-            errors.ContentErasedError, lambda n=notes: _session(builder, "before-erasure", n)
-        )
-
-
-def test_command_without_sealed_content_still_replays_after_the_erasure(
-    builder: EngagementBuilder,
-) -> None:
-    builder.contracted()
-
-    def assess() -> Receipt:
-        return builder.app.assess_trust(
-            builder.eid,
-            COACH_A,
-            builder.at(),
-            protagonist_id=builder.p1,
-            toward_id=builder.p2,
-            challenge="presence",
-            score=4,
-            key="assess-1",
-        )
-
-    first = assess()
-    _erase(builder, builder.p1)
-    assert assess() == replace(first, replayed=True)
-
-
-def test_command_without_a_key_stores_no_fingerprint(builder: EngagementBuilder) -> None:
-    builder.contracted()
-    builder.individual_session(builder.p1, notes="No key sent.")
-    assert builder.last_event().fingerprint == ""
-
-
-def test_engagement_and_item_ids_are_not_computable_from_the_key_alone(
-    app: Trustpath, store_url: str, master_key: MasterKey, tmp_path: Path
-) -> None:
-    opened = app.open_engagement(
-        ADMIN,
-        datetime.now(UTC) - timedelta(hours=1),
-        title="Board",
-        organisation="Acme",
-        context="",
-        sponsor="hr",
-        key="open-7",
-    )
-    eid = opened.engagement_id
-    assert eid != uuid5(NAMESPACE, "open|open-7")
-    pid = app.enrol_protagonist(eid, ADMIN, datetime.now(UTC), name="A", kind="person", key="e-1")
-    assert pid.item_id != str(uuid5(NAMESPACE, f"{eid}|protagonist|e-1"))
-    restarted = make_app(store_url, master_key)
-    another_key = make_app(f"sqlite:///{tmp_path / 'other.db'}", MasterKey.generate())
-    try:
-        assert restarted.item_id(eid, "e-1", "protagonist") == pid.item_id
-        assert another_key.item_id(eid, "e-1", "protagonist") != pid.item_id
-    finally:
-        restarted.close()
-        another_key.close()
-
-
-LEGACY_FINGERPRINT = "0123456789abcdef" * 2
-"""What a fingerprint looked like before it was made under the master key's secret."""
-
-
-def test_command_resent_after_the_fingerprint_upgrade_is_refused_not_applied_twice(
-    builder: EngagementBuilder,
-) -> None:
-    builder.contracted()
-    cmd = Command(COACH_A, builder.at(), datetime.now(UTC), "old-key", LEGACY_FINGERPRINT)
-    engagement = builder.engagement()
-    engagement.pause(replace(cmd, actor=ADMIN), reason="Summer")
-    builder.app.save(engagement)
-    error = builder.refused(
-        errors.IdempotencyKeyReusedError,
-        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Summer", key="old-key"),
-    )
-    assert "cannot be compared" in str(error)
-
-
-def test_opening_resent_after_the_id_upgrade_opens_no_second_engagement(app: Trustpath) -> None:
-    at = datetime.now(UTC) - timedelta(hours=1)
-    legacy_id = uuid5(NAMESPACE, "open|old-open")
-    cmd = Command(ADMIN, at, datetime.now(UTC), "old-open", LEGACY_FINGERPRINT)
-    old = Engagement.open(
-        cmd,
-        engagement_id=legacy_id,
-        title="Board",
-        organisation="Acme",
-        context="",
-        sponsor="hr",
-        policy=Policy(),
-    )
-    app.save(old)
-    position = app.recorder.max_notification_id()
-    with pytest.raises(errors.IdempotencyKeyReusedError):
-        app.open_engagement(
-            ADMIN, at, title="Board", organisation="Acme", context="", sponsor="hr", key="old-open"
-        )
-    assert app.recorder.max_notification_id() == position

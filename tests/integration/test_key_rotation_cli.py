@@ -16,7 +16,7 @@ import pytest
 
 from ops.config import Settings, build_app
 from ops.demo import play
-from tests.integration.test_ledger_notes_cli import Deployment, environment
+from tests.support.cli_deployment import Deployment, environment
 
 pytestmark = [pytest.mark.integration]
 

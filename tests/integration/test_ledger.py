@@ -16,7 +16,7 @@ from projections.ledger.proofs import check_bundle, prove_consistency, prove_inc
 from projections.ledger.reports import confidentiality_report, who_read
 from projections.ledger.source import stored_events
 from projections.ledger.verify import recompute
-from tests.integration.ledger_world import World, sealed_world
+from tests.support.ledger_world import World, sealed_world
 
 pytestmark = [pytest.mark.integration]
 

@@ -20,7 +20,7 @@ from ops.ledger_files import read_keys
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.keyset import KeySet, LedgerKey, load_key_set, register_keys
 from projections.ledger.verify import Report, read_ledger, verify
-from tests.integration.ledger_world import World, sealed_world
+from tests.support.ledger_world import World, sealed_world
 
 pytestmark = pytest.mark.integration
 

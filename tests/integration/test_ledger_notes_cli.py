@@ -1,16 +1,13 @@
 """The key files and the signed notes through the real `trustpath` console script, on SQLite
-and PostgreSQL; notes checked by the verifier written from the specs (tests/api/spec_verifier).
+and PostgreSQL; notes checked by the verifier written from the specs
+(tests/support/spec_verifier.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,46 +16,10 @@ from domain.ciphers import MasterKey
 from ops.config import Settings, build_app
 from ops.demo import play
 from projections.ledger.checkpoints import load_signer
-from tests.api import spec_verifier as spec
+from tests.support import spec_verifier as spec
+from tests.support.cli_deployment import ORIGIN, Deployment, environment
 
 pytestmark = [pytest.mark.integration]
-ORIGIN = "trustpath.example/norwind-cli"
-TRUSTPATH = str(Path(sys.executable).parent / "trustpath")
-
-
-@dataclass
-class Deployment:
-    env: dict[str, str]
-    directory: Path
-
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [TRUSTPATH, *args],
-            env=self.env,
-            cwd=self.directory,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if ok:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    def file(self, name: str, text: str) -> str:
-        (self.directory / name).write_text(text, encoding="utf-8")
-        return str(self.directory / name)
-
-
-def environment(directory: Path, url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TRUSTPATH_DATABASE_URL": url,
-        "TRUSTPATH_MASTER_KEY_FILE": str(directory / "keys" / "master.key"),
-        "TRUSTPATH_LEDGER_KEY_FILE": str(directory / "keys" / "ledger.key"),
-        "TRUSTPATH_LOG_ORIGIN": ORIGIN,
-        "COLUMNS": "200",
-    }
 
 
 @pytest.fixture

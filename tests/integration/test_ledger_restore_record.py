@@ -20,7 +20,7 @@ from ops.demo import play
 from projections.ledger.checkpoints import Checkpoint, Signer, read_jsonl
 from projections.ledger.restores import RestoreRecord, sign_restore
 from projections.ledger.verify import Report, read_ledger, verify
-from tests.integration.ledger_world import World, sealed_world
+from tests.support.ledger_world import World, sealed_world
 
 pytestmark = [pytest.mark.integration]
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from projections.ledger.checkpoints import Signer, read_jsonl, write_jsonl
-from tests.integration.ledger_world import World, sealed_world
+from tests.support.ledger_world import World, sealed_world
 
 pytestmark = [pytest.mark.integration]
 

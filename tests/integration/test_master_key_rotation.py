@@ -21,8 +21,8 @@ from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place
 from domain.keyring import ROOT_KEY_ID, Keyring
 from domain.rotation import rotate_master
 from domain.trustpath import Trustpath
-from tests.conftest import make_app
-from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
+from tests.support.apps import make_app
+from tests.support.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

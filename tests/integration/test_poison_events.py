@@ -30,7 +30,7 @@ from ops.config import store_env
 from projections.engine import make_engine
 from projections.runner import ProjectionFailedError, positions
 from projections.wiring import ReadSide, attach
-from tests.unit.builders import ADMIN, EngagementBuilder
+from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from ops.demo import play
 from projections.engine import make_engine
 from projections.export import export, record_disclosure
 from projections.wiring import ReadSide, attach
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from projections.parts import Part, select_part
 from projections.rebuild import merge, rebuild_many, start_build
 from projections.runner import ProjectionFailedError, Runner, Target, parts, positions
 from projections.wiring import ReadSide, attach
-from tests.conftest import make_app
-from tests.integration.test_projections_runner import Counting, play
+from tests.support.apps import make_app
+from tests.support.counting import Counting, play
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 HALVES = (Part(0, 2), Part(1, 2))

@@ -23,7 +23,8 @@ from projections.rebuild import rebuild, rebuild_many
 from projections.status import get_status
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
-from tests.unit.sequences import STAGES, SequenceRun, Step, steps
+from tests.support.sequences import SequenceRun
+from tests.support.steps import STAGES, Step, steps
 
 pytestmark = pytest.mark.integration
 
@@ -83,8 +84,8 @@ def test_live_projections_equal_a_rebuild_and_as_of_now_for_random_histories(
 def test_live_projections_equal_a_rebuild_and_as_of_now_on_postgresql(
     pg_url: str, master_key: Any
 ) -> None:
-    from tests.conftest import make_app
-    from tests.unit.builders import EngagementBuilder
+    from tests.support.apps import make_app
+    from tests.support.builders import EngagementBuilder
 
     app = make_app(pg_url, master_key)
     engine: sa.Engine = make_engine(pg_url)
@@ -129,7 +130,7 @@ class FoldedHere:
 
 @pytest.fixture
 def pg_live(pg_url: str, master_key: Any) -> Iterator[ReadSide]:
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     app = make_app(pg_url, master_key)
     engine = make_engine(pg_url)
@@ -177,7 +178,7 @@ def test_a_rebuild_by_parts_equals_the_live_projections_for_random_histories_on_
 def test_as_of_an_earlier_position_shows_the_engagement_as_it_was(
     sqlite_app: Trustpath, live: ReadSide
 ) -> None:
-    from tests.unit.builders import EngagementBuilder
+    from tests.support.builders import EngagementBuilder
 
     builder = EngagementBuilder(sqlite_app).at_gate()
     at_gate = live.max_position()

@@ -23,7 +23,7 @@ from projections.sql import PageCache
 from projections.status import get_status
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration
 VIEWS = ["status", "commitment_ledger", "timeline"]
@@ -125,7 +125,7 @@ def test_kept_folds_are_handed_out_only_to_the_page_that_starts_where_they_were_
 
 @pytest.fixture
 def pg_app(pg_url: str, master_key: Any) -> Iterator[Trustpath]:
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     made = make_app(pg_url, master_key)
     yield made

@@ -4,12 +4,11 @@ exactly-once under racing runners, the LISTEN/NOTIFY follower, rebuild and its s
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
@@ -19,54 +18,18 @@ from projections.engine import make_engine
 from projections.follow import follow
 from projections.rebuild import rebuild, rebuild_many
 from projections.runner import (
-    Item,
     PositionBeyondLogError,
     ProjectionFailedError,
     ReadSideTimeoutError,
 )
-from projections.sql import Versions
 from projections.status import StatusProjection, get_status, list_engagements
 from projections.timeline import get_timeline
 from projections.wiring import ReadSide, attach
-from tests.conftest import make_app
-from tests.unit.builders import EngagementBuilder
+from tests.support.apps import make_app
+from tests.support.builders import EngagementBuilder
+from tests.support.counting import Counting, play
 
 pytestmark = pytest.mark.integration
-
-
-class Counting:
-    """Counts every event it is given: a duplicate page would show as a surplus."""
-
-    name = "counting"
-    version = 1
-    needs_events = False
-
-    def __init__(self, fail_at: int = 0) -> None:
-        self.fail_at = fail_at
-        self.tables: Versions[sa.Table] = Versions(self._table)
-
-    @staticmethod
-    def _table(metadata: sa.MetaData, suffix: str) -> sa.Table:
-        return sa.Table(
-            f"test_counting_{suffix}",
-            metadata,
-            sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
-        )
-
-    def define(self, metadata: sa.MetaData, suffix: str) -> None:
-        self.tables.define(metadata, suffix)
-
-    def apply(self, conn: Connection, page: Sequence[Item]) -> None:
-        table = self.tables.applying(conn)
-        for item in page:  # one row at a time, so a fault lands mid-page
-            if item.notification.id == self.fail_at:
-                raise RuntimeError("injected fault")
-            conn.execute(table.insert().values(position=item.notification.id))
-
-    def count(self, read_side: ReadSide) -> int:
-        with read_side.view(self.name) as (conn, suffix):
-            table = self.tables.of(suffix)
-            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
 @pytest.fixture
@@ -81,13 +44,6 @@ def read_side(app: Trustpath, engine: sa.Engine) -> Iterator[ReadSide]:
     attached = attach(app, engine)
     yield attached
     attached.close()
-
-
-def play(app: Trustpath) -> EngagementBuilder:
-    builder = EngagementBuilder(app).at_gate()
-    builder.relationship_session()
-    builder.commitment()
-    return builder
 
 
 def test_command_returns_only_once_projections_reflect_it_when_in_process(

@@ -33,8 +33,8 @@ from domain.ciphers import (
     unpad,
 )
 from domain.trustpath import Trustpath
-from tests.conftest import make_app
-from tests.unit.builders import COACH_A, EngagementBuilder
+from tests.support.apps import make_app
+from tests.support.builders import COACH_A, EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from domain.trustpath import Trustpath
 from projections.engine import make_engine
 from projections.timeline import get_timeline
 from projections.wiring import attach
-from tests.unit.builders import EngagementBuilder
+from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration
 

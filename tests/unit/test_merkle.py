@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ from projections.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def sha(data: bytes) -> bytes:

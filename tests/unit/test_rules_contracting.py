@@ -4,14 +4,12 @@
   exactly one individual coach at a time.
 - No session before the agreement is signed and the protagonist's consent to coaching
   is given.
-- Consent is given by the protagonist, or by *their own* coach recording their written
-  consent (a 403-kind refusal, `ConsentNotByProtagonistOrOwnCoachError`, for anyone else);
-  the practice admin opens, signs, enrols and assigns.
+
+Who may give consent and who may contract: tests/unit/test_rules_contracting_who_may.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from domain import errors
 from domain.state import Command
 from domain.values import Actor
-from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
+from tests.support.builders import ADMIN, COACH_A, COACH_B, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 
@@ -195,123 +193,3 @@ def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_co
         evidence="Signed letter of withdrawal",
     )
     builder.refused(errors.ConsentNotGivenError, builder.relationship_session)
-
-
-# -- who may do what: contracting and consents -------------------------------------------
-
-
-def _admin_commands(b: EngagementBuilder) -> dict[str, Callable[[Actor], object]]:
-    app, eid = b.app, b.eid
-    return {
-        "sign": lambda who: app.sign_agreement(
-            eid,
-            who,
-            b.at(),
-            parties=["x"],
-            confidentiality="c",
-            sponsor_may_be_told=[],
-            retention_days=30,
-        ),
-        "enrol": lambda who: app.enrol_protagonist(eid, who, b.at(), name="N", kind="person"),
-        "assign": lambda who: app.assign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
-        ),
-        "reassign": lambda who: app.reassign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z", reason="r"
-        ),
-        "pause": lambda who: app.pause(eid, who, b.at(), reason="Holidays"),
-        "resume": lambda who: app.resume(eid, who, b.at()),
-        "complete": lambda who: app.complete(eid, who, b.at()),
-        "close_early": lambda who: app.close_early(eid, who, b.at(), reason="Budget cut"),
-        "erase": lambda who: app.execute_erasure(
-            eid, who, b.at(), protagonist_id=b.p1, request_reference="GDPR-1"
-        ),
-    }
-
-
-@pytest.mark.parametrize(
-    "command",
-    ["sign", "enrol", "assign", "reassign", "pause", "resume", "complete", "close_early", "erase"],
-)
-@pytest.mark.parametrize("who", [COACH_A, SPONSOR, Actor("p", "protagonist")], ids=str)
-def test_admin_command_is_refused_when_the_actor_is_not_the_practice_admin(
-    builder: EngagementBuilder, command: str, who: Actor
-) -> None:
-    builder.enrol()
-    builder.refused(errors.ActionNotAllowedError, lambda: _admin_commands(builder)[command](who))
-
-
-def test_engagement_opening_is_refused_when_the_actor_is_not_the_practice_admin(
-    builder: EngagementBuilder,
-) -> None:
-    before = builder.app.recorder.max_notification_id()
-    with pytest.raises(errors.ActionNotAllowedError):
-        builder.app.open_engagement(
-            COACH_A, builder.at(), title="T", organisation="O", context="", sponsor="s"
-        )
-    assert builder.app.recorder.max_notification_id() == before
-
-
-def test_consent_is_refused_when_given_by_another_protagonist(builder: EngagementBuilder) -> None:
-    builder.contracted()
-    builder.refused(
-        errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: builder.app.give_consent(
-            builder.eid,
-            builder.protagonist(builder.p2),
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
-        ),
-    )
-
-
-@pytest.mark.parametrize(
-    "who",
-    [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach"), COACH_B],
-    ids=["sponsor", "admin", "coach elsewhere", "another coach of the engagement"],
-)
-@pytest.mark.parametrize("command", ["give_consent", "withdraw_consent"])
-def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_their_coach(
-    builder: EngagementBuilder, who: Actor, command: str
-) -> None:
-    builder.contracted()
-    assert builder.coach(builder.p1) == COACH_A
-    builder.refused(
-        errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: getattr(builder.app, command)(
-            builder.eid,
-            who,
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="sponsor_reporting",
-            evidence="A letter",
-        ),
-    )
-
-
-def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
-    builder: EngagementBuilder,
-) -> None:
-    builder.contracted()
-    builder.refused(
-        errors.InvalidValueError,
-        lambda: builder.app.give_consent(
-            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, scope="recording"
-        ),
-    )
-
-
-def test_consent_recorded_by_the_protagonists_own_coach_from_written_consent_is_accepted(
-    builder: EngagementBuilder,
-) -> None:
-    builder.contracted()
-    builder.app.give_consent(
-        builder.eid,
-        COACH_A,
-        builder.at(),
-        protagonist_id=builder.p1,
-        scope="recording",
-        evidence="Signed form, 3 March",
-    )
-    assert builder.engagement().protagonists[builder.p1]["consents"]["recording"] is True

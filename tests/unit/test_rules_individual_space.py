@@ -14,7 +14,7 @@ import pytest
 
 from domain import errors
 from domain.values import Actor
-from tests.unit.builders import ADMIN, COACH_A, COACH_B, OUTSIDER_COACH, EngagementBuilder
+from tests.support.builders import ADMIN, COACH_A, COACH_B, OUTSIDER_COACH, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 

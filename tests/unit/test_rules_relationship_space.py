@@ -16,7 +16,7 @@ import pytest
 from domain import errors
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
-from tests.unit.builders import COACH_B, OUTSIDER_COACH, EngagementBuilder
+from tests.support.builders import COACH_B, OUTSIDER_COACH, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ import pytest
 
 from domain import errors
 from domain.sponsor import DEFAULT_ITEMS, SponsorItem, sponsor_items, tell_sponsor
-from tests.unit.builders import ADMIN, EngagementBuilder
+from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ import pytest
 
 from domain import errors
 from domain.values import MAX_TEXT_LENGTH, Actor, Policy, check_occurred_at, check_text
-from tests.unit.builders import ADMIN, EngagementBuilder
+from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.unit
 

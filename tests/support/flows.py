@@ -8,7 +8,7 @@ from uuid import UUID
 
 from flask.testing import FlaskClient
 
-from tests.api.conftest import World, body
+from tests.support.api_world import World, body
 
 
 @dataclass

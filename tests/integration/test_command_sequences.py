@@ -19,46 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.ciphers import MasterKey
-from domain.errors import ContentErasedError
 from domain.trustpath import Trustpath
-from tests.conftest import make_app
-from tests.unit.builders import recorded
-from tests.unit.sequences import STAGES, SequenceRun, Step, state_of, steps
+from tests.support.sequence_checks import check_command_sequence
+from tests.support.steps import STAGES, Step, steps
 
-pytestmark = pytest.mark.unit
-
-
-def check_command_sequence(
-    app: Trustpath, url: str, key: MasterKey, stage: str, sequence: list[Step]
-) -> SequenceRun:
-    """Play `sequence`, then check reloading and re-sending; returns the run."""
-    run = SequenceRun.start(app, stage)
-    for step in sequence:
-        run.play(step)
-    eid = run.builder.eid
-    live = state_of(app.engagement(eid))
-    fresh_app = make_app(url, key)
-    try:
-        assert state_of(fresh_app.engagement(eid)) == live
-    finally:
-        fresh_app.close()
-    before = recorded(app, eid)
-    for accepted in run.accepted:
-        try:
-            again = accepted.send()
-        except ContentErasedError:
-            assert any(p["erased"] for p in app.engagement(eid).protagonists.values())
-            continue
-        first = accepted.receipt
-        assert again.replayed
-        assert (again.position, again.version, again.item_id) == (
-            first.position,
-            first.version,
-            first.item_id,
-        )
-    assert recorded(app, eid) == before
-    assert state_of(app.engagement(eid)) == live
-    return run
+pytestmark = pytest.mark.integration
 
 
 @settings(

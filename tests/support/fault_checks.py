@@ -26,7 +26,7 @@ from projections.rebuild import rebuild
 from projections.status import get_status, list_engagements
 from projections.timeline import get_timeline
 from projections.wiring import attach
-from tests.faults.conftest import TRUSTPATH, Answer, Client, Deployment, now, until
+from tests.support.drills import TRUSTPATH, Answer, Client, Deployment, now, until
 
 VIEWS = ("status", "commitment_ledger", "timeline")
 

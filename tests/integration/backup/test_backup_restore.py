@@ -9,114 +9,19 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from domain.trustpath import Trustpath
 from domain.values import Actor
-from ops import pgserver
 from ops.backup import is_empty, pg_tool
-from ops.config import Settings, build_app
-from ops.demo import ADMIN, play
-from tests.integration.test_ledger_notes_cli import TRUSTPATH, Deployment, environment
+from ops.demo import play
+from tests.support.backup_world import Live, Stores, backup_while_writing, event_count
+from tests.support.cli_deployment import Deployment
 
 pytestmark = [pytest.mark.integration]
-
-
-@dataclass
-class Stores:
-    kind: str
-    live: str
-    target: str
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
-    """A live store and an empty one to restore into (a new path, a new database)."""
-    if request.param == "sqlite":
-        yield Stores(
-            "sqlite", f"sqlite:///{tmp_path / 'live.db'}", f"sqlite:///{tmp_path / 'r.db'}"
-        )
-        return
-    server = str(request.getfixturevalue("pg_server_url"))
-    live = str(request.getfixturevalue("pg_url"))
-    name = f"t_restored_{uuid.uuid4().hex[:12]}"
-    target = pgserver.create_database(server, name)
-    try:
-        yield Stores("postgres", live, target)
-    finally:
-        pgserver.drop_database(server, name)
-
-
-@dataclass
-class Live:
-    deployment: Deployment
-    stores: Stores
-    engagement_id: uuid.UUID
-    erased: str
-    kept: str
-
-    def at(self, url: str) -> Deployment:
-        return Deployment(
-            {**self.deployment.env, "TRUSTPATH_DATABASE_URL": url}, self.deployment.directory
-        )
-
-    def app(self, url: str) -> Trustpath:
-        return build_app(Settings.from_environ(self.at(url).env))
-
-
-@pytest.fixture
-def live(stores: Stores, tmp_path: Path) -> Live:
-    """Keys made by `keys init`; the demo played; one protagonist erased; a checkpoint."""
-    made = Deployment(environment(tmp_path, stores.live), tmp_path)
-    made.run("keys", "init")
-    app = build_app(Settings.from_environ(made.env))
-    try:
-        run = play(app)
-        erased, kept = list(app.engagement(run.engagement_id).protagonists)
-        app.execute_erasure(
-            run.engagement_id,
-            ADMIN,
-            datetime.now(UTC),
-            protagonist_id=erased,
-            request_reference="GDPR-7",
-        )
-    finally:
-        app.close()
-    made.run("ledger", "checkpoint")
-    return Live(made, stores, run.engagement_id, erased, kept)
-
-
-def backup_while_writing(live: Live, to: Path) -> subprocess.CompletedProcess[str]:
-    """`trustpath backup` while the demo is played again into the live store (bounded)."""
-    d = live.deployment
-    with subprocess.Popen(
-        [TRUSTPATH, "backup", "--to", str(to)],
-        env=d.env,
-        cwd=d.directory,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        app = live.app(live.stores.live)
-        try:
-            play(app)
-        finally:
-            app.close()
-        out, err = proc.communicate(timeout=300)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
-def event_count(url: str) -> int:
-    from projections.ledger.source import count_events
-
-    return count_events(url)
 
 
 def test_backup_then_restore_verifies_decrypts_and_keeps_the_erasure(

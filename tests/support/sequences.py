@@ -1,12 +1,13 @@
 """Random sequences of commands for the Hypothesis properties (SQLite and PostgreSQL).
 
-A `Step` names a command and picks every argument from a small pool of valid and invalid
-values (the right actor or a wrong one, an enrolled protagonist or an unknown one, a good
-time or one in the future or before the opening, text or blank text, scores and durations
-in and out of range). `SequenceRun` sends the steps through the real application, each
-with its own idempotency key, and checks the first law on the way: a command is either
-accepted or refused with a `TrustpathError`, and a refusal records nothing. The other
-laws (reloading, re-sending) are checked by the tests on what the run kept.
+A `Step` (tests/support/steps.py) names a command and picks every argument from a small
+pool of valid and invalid values (the right actor or a wrong one, an enrolled protagonist
+or an unknown one, a good time or one in the future or before the opening, text or blank
+text, scores and durations in and out of range). `SequenceRun` sends the steps through the
+real application, each with its own idempotency key, and checks the first law on the way:
+a command is either accepted or refused with a `TrustpathError`, and a refusal records
+nothing. The other laws (reloading, re-sending) are checked by the tests on what the run
+kept.
 """
 
 from __future__ import annotations
@@ -17,81 +18,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
-from hypothesis import strategies as st
-
 from domain.application import Receipt
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
-from domain.values import Actor, Challenge
-from tests.unit.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
-
-COMMANDS = (
-    "sign_agreement",
-    "enrol_protagonist",
-    "assign_coach",
-    "reassign_coach",
-    "give_consent",
-    "withdraw_consent",
-    "hold_individual_session",
-    "declare_intention",
-    "share_intention",
-    "assess_trust",
-    "hold_relationship_session",
-    "record_presence_setback",
-    "make_commitment",
-    "honour_commitment",
-    "break_commitment",
-    "withdraw_commitment",
-    "renegotiate_commitment",
-    "pause",
-    "resume",
-    "request_termination",
-    "complete",
-    "close_early",
-    "hold_follow_up",
-    "execute_erasure",
-)
-ENDINGS = ("request_termination", "complete", "close_early", "execute_erasure")
-"""Commands that end what can happen next; drawn less often so sequences go deep."""
-COMMAND_POOL = tuple(
-    c for c in COMMANDS for _ in range(1 if c in ENDINGS else 4 if c == "pause" else 8)
-)
-ACTORS = ("right",) * 30 + ("admin", "coach-a", "coach-b", "p1", "sponsor", "auditor")
-TEXTS = ("Plain words.",) * 20 + ("", "  ")
-NUMBERS = (3, 5, 10, 60) * 5 + (-1, 0, 11, 481)
-WHEN = ("ok",) * 30 + ("future", "before")
-CHALLENGES = ("due",) * 12 + (*(c.value for c in Challenge), "trust")
-"""`due` is the relational challenge due next (or the last one), so sessions can go on."""
-SCOPES = ("coaching", "sponsor_reporting", "recording", "bogus")
-COACH_IDS = ("coach-a", "coach-b", "coach-c")
-STAGES = ("opened", "contracted", "at_gate", "with_commitment", "with_commitment")
-
-
-@dataclass(frozen=True)
-class Step:
-    command: str
-    actor: str
-    target: int
-    other: int
-    text: str
-    challenge: str
-    number: int
-    when: str
-    ref: int
-
-
-steps = st.builds(
-    Step,
-    command=st.sampled_from(COMMAND_POOL),
-    actor=st.sampled_from(ACTORS),
-    target=st.sampled_from((0, 1) * 6 + (2, 3)),
-    other=st.sampled_from((0, 1, 2) * 4 + (3,)),
-    text=st.sampled_from(TEXTS),
-    challenge=st.sampled_from(CHALLENGES),
-    number=st.sampled_from(NUMBERS),
-    when=st.sampled_from(WHEN),
-    ref=st.integers(0, 3),
-)
+from domain.values import Actor
+from tests.support.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
+from tests.support.steps import COACH_IDS, SCOPES, Step
 
 
 @dataclass

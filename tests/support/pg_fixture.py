@@ -9,7 +9,7 @@
 - ``pg_url`` (function): URL of a fresh, empty database on that server, dropped
   after the test (its connections are terminated first).
 
-Register with ``pytest_plugins = ["tests.pg_fixture"]``.
+Register with ``pytest_plugins = ["tests.support.pg_fixture"]``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The API world of `conftest.py` on any store (SQLite or PostgreSQL), for the access-log
-tests, plus what an auditor does with it: reads recorded, a checkpoint signed by a key the
-test holds, every page of a paged route fetched.
+"""The API world (tests/support/api_world.py) on any store (SQLite or PostgreSQL), for the
+access-log tests, plus what an auditor does with it: reads recorded, a checkpoint signed by
+a key the test holds, every page of a paged route fetched.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from projections.engine import make_engine
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.store import LedgerStore
 from projections.wiring import attach
-from tests.api.conftest import TEST_CONFIG, World, add_principals
+from tests.support.api_world import TEST_CONFIG, World, add_principals
 
 PURPOSE = "preparing the next session"
 
@@ -72,3 +72,11 @@ def pages(client: FlaskClient, world: World, who: str, path: str) -> list[dict[s
         if cursor is None:
             return found
     raise AssertionError("the cursor never ended")
+
+
+def items(client: FlaskClient, world: World, who: str, path: str) -> list[dict]:
+    return [e for p in pages(client, world, who, path) for e in p["items"]]
+
+
+def cfo(world: World) -> str:
+    return world.demo.protagonists["cfo"]

@@ -1,0 +1,20 @@
+"""A command with an idempotency key that the idempotency tests re-send: an individual
+session for the builder's first protagonist, held by their coach."""
+
+from __future__ import annotations
+
+from domain.application import Receipt
+from tests.support.builders import COACH_A, EngagementBuilder
+
+
+def keyed_session(b: EngagementBuilder, key: str, notes: str = "Tense start.") -> Receipt:
+    return b.app.hold_individual_session(
+        b.eid,
+        COACH_A,
+        b.at(),
+        protagonist_id=b.p1,
+        duration_minutes=50,
+        challenges=["presence"],
+        notes=notes,
+        key=key,
+    )

@@ -1,0 +1,186 @@
+"""A real `trustpath serve` (gunicorn, 2 workers) over HTTP, on a fresh PostgreSQL database
+with the demo engagement played and one token per role.
+
+running_server   starts it and stops it (SIGTERM) around the `with` block
+Server.call      a tiny stdlib client (http.client): call(method, path, token, body, headers)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from api.principals import PrincipalStore
+from domain.ciphers import MasterKey
+from ops import pgserver
+from ops.config import Settings, build_app
+from ops.demo import DemoRun, play
+from projections.ledger.checkpoints import Signer
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Server:
+    port: int
+    database_url: str
+    demo: DemoRun
+    tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    ledger_key_file: Path | None = None
+
+    def stop(self) -> None:
+        """Stop the server as an operator would (SIGTERM), waiting for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        sent = dict(headers or {})
+        if who:
+            sent["Authorization"] = f"Bearer {self.tokens[who]}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=data, headers=sent)
+            response = conn.getresponse()
+            raw = response.read()
+            content_type = response.getheader("Content-Type", "")
+            parsed = json.loads(raw) if "json" in content_type and raw else raw
+            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, parsed)
+        finally:
+            conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(env: dict[str, str]) -> tuple[DemoRun, dict[str, str]]:
+    settings = Settings.from_environ(env)
+    app = build_app(settings)
+    try:
+        demo = play(app)
+    finally:
+        app.close()
+    store = PrincipalStore.for_url(settings.database_url)
+    try:
+        tokens = {
+            who: store.add(role, who, subject)[1]
+            for who, role, subject in (
+                ("admin", "admin", ""),
+                ("coach_a", "coach", "coach-amelie"),
+                ("coach_b", "coach", "coach-bruno"),
+                ("cfo", "protagonist", demo.protagonists["cfo"]),
+                ("auditor", "auditor", ""),
+            )
+        }
+    finally:
+        store.close()
+    return demo, tokens
+
+
+def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:  # a worker still starting may not answer in time: close the socket all the same
+            conn.request("GET", "/health/ready")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not ready: {log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def running_server(
+    pg_server_url: str, directory: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`trustpath serve` (2 workers) on a fresh database with the demo and tokens."""
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    url = pgserver.create_database(pg_server_url, name)
+    key_file = directory / "master.key"
+    key_file.write_text(MasterKey.generate().as_text() + "\n")
+    ledger_key = directory / "ledger.key"
+    ledger_key.write_bytes(Signer.generate().private_pem())
+    env = {
+        **os.environ,
+        "TRUSTPATH_DATABASE_URL": url,
+        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
+        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
+        "TRUSTPATH_RATE_LIMIT": "10000",
+        **(extra_env or {}),
+    }
+    demo, tokens = prepare(env)
+    port = free_port()
+    log = directory / "gunicorn.log"
+    command = [
+        str(Path(sys.executable).parent / "trustpath"),
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--projections",
+        "in-process",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    try:
+        wait_ready(process, port, log)
+        yield Server(port, url, demo, tokens, process, ledger_key)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        pgserver.drop_database(pg_server_url, name)
