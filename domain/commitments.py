@@ -20,10 +20,10 @@ from typing import Any
 from domain import errors
 from domain.access import ResourceKind
 from domain.events import EngagementEvent
+from domain.rules.commitment import CommitmentState
+from domain.rules.who_may_do import Action
 from domain.state import Command, EngagementState
 from domain.values import Assessor, Challenge, parse_enum, require_text
-
-OPEN = "open"
 
 
 class CommitmentMade(EngagementEvent):
@@ -41,7 +41,7 @@ class CommitmentMade(EngagementEvent):
 
     def evolve(self, engagement: EngagementState) -> None:
         engagement.commitments[self.commitment_id] = {
-            "state": OPEN,
+            "state": CommitmentState.OPEN,
             "owners": list(self.owners),
             "due_on": self.due_on.isoformat(),
             "session_id": self.session_id,
@@ -59,7 +59,7 @@ class CommitmentHonoured(EngagementEvent):
     on_time: bool
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "honoured"
+        engagement.commitments[self.commitment_id]["state"] = CommitmentState.HONOURED
 
 
 class CommitmentBroken(EngagementEvent):
@@ -69,7 +69,7 @@ class CommitmentBroken(EngagementEvent):
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "broken"
+        engagement.commitments[self.commitment_id]["state"] = CommitmentState.BROKEN
 
 
 class CommitmentWithdrawn(EngagementEvent):
@@ -79,7 +79,7 @@ class CommitmentWithdrawn(EngagementEvent):
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "withdrawn"
+        engagement.commitments[self.commitment_id]["state"] = CommitmentState.WITHDRAWN
 
 
 class CommitmentRenegotiated(EngagementEvent):
@@ -92,7 +92,7 @@ class CommitmentRenegotiated(EngagementEvent):
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "renegotiated"
+        engagement.commitments[self.commitment_id]["state"] = CommitmentState.RENEGOTIATED
 
 
 class CommitmentCommands(EngagementState):
@@ -111,7 +111,7 @@ class CommitmentCommands(EngagementState):
         challenge: str,
         supersedes: str = "",
     ) -> None:
-        self.require_engagement_coach(cmd)
+        self.require_may(cmd, Action.MAKE_COMMITMENT)
         self.require_running()
         if session_id not in self.relationship_sessions:
             raise errors.SessionNotRelationshipError(
@@ -137,7 +137,7 @@ class CommitmentCommands(EngagementState):
         assessed_by: str,
         assessors: list[str],
     ) -> None:
-        commitment = self._open_commitment(cmd, commitment_id)
+        commitment = self._open_commitment(cmd, Action.HONOUR_COMMITMENT, commitment_id)
         by = parse_enum(Assessor, assessed_by, "assessor")
         if by is Assessor.PARTIES:
             for protagonist_id in assessors:
@@ -157,7 +157,7 @@ class CommitmentCommands(EngagementState):
         )
 
     def break_commitment(self, cmd: Command, *, commitment_id: str, reason: str) -> None:
-        self._open_commitment(cmd, commitment_id)
+        self._open_commitment(cmd, Action.BREAK_COMMITMENT, commitment_id)
         self.trigger(
             CommitmentBroken,
             cmd,
@@ -166,7 +166,7 @@ class CommitmentCommands(EngagementState):
         )
 
     def withdraw_commitment(self, cmd: Command, *, commitment_id: str, reason: str) -> None:
-        self._open_commitment(cmd, commitment_id)
+        self._open_commitment(cmd, Action.WITHDRAW_COMMITMENT, commitment_id)
         self.trigger(
             CommitmentWithdrawn,
             cmd,
@@ -174,14 +174,14 @@ class CommitmentCommands(EngagementState):
             reason=require_text(reason, "reason"),
         )
 
-    def _open_commitment(self, cmd: Command, commitment_id: str) -> dict[str, Any]:
-        self.require_engagement_coach(cmd)
+    def _open_commitment(self, cmd: Command, action: Action, commitment_id: str) -> dict[str, Any]:
+        self.require_may(cmd, action)
         self.require_open()
         try:
             commitment = self.commitments[commitment_id]
         except KeyError:
             raise errors.CommitmentNotFoundError(f"no commitment {commitment_id!r}") from None
-        if commitment["state"] != OPEN:
+        if commitment["state"] != CommitmentState.OPEN:
             raise errors.CommitmentSettledError(
                 f"commitment {commitment_id!r} is already {commitment['state']}"
             )
@@ -220,7 +220,7 @@ class RenegotiationCommands(CommitmentCommands):
         due_on: date,
         reason: str,
     ) -> None:
-        old = self._open_commitment(cmd, commitment_id)
+        old = self._open_commitment(cmd, Action.RENEGOTIATE_COMMITMENT, commitment_id)
         self.require_new_id(new_commitment_id, self.commitments, "commitment")
         terms = self._terms(owners, to_whom, what, due_on, cmd)
         self.trigger(
