@@ -51,6 +51,7 @@ class CommitmentMade(EngagementEvent):
 
 class CommitmentHonoured(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.HONOURED
 
     commitment_id: str
     evidence: str
@@ -59,40 +60,50 @@ class CommitmentHonoured(EngagementEvent):
     on_time: bool
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = CommitmentState.HONOURED
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentBroken(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.BROKEN
 
     commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = CommitmentState.BROKEN
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentWithdrawn(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.WITHDRAWN
 
     commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = CommitmentState.WITHDRAWN
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentRenegotiated(EngagementEvent):
     """The old commitment is superseded; the new terms follow as a CommitmentMade."""
 
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.RENEGOTIATED
 
     commitment_id: str
     new_commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = CommitmentState.RENEGOTIATED
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
+
+
+SETTLED_AS: dict[type[EngagementEvent], CommitmentState] = {
+    event: event.settles_as
+    for event in (CommitmentHonoured, CommitmentBroken, CommitmentWithdrawn, CommitmentRenegotiated)
+}
+"""The events that settle an open commitment for good, and the state each leaves it in."""
 
 
 class CommitmentCommands(EngagementState):

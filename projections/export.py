@@ -40,7 +40,8 @@ from sqlalchemy.engine import Connection
 
 from domain import private_files
 from domain.audit import AuditRecord, DisclosureMade
-from projections.commitment_ledger import CommitmentLedgerProjection, tally
+from domain.rules.commitment import tally
+from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
 from projections.wiring import ReadSide
