@@ -1,8 +1,8 @@
 """The relationship space: the gate, relationship sessions, presence setbacks.
 
 Rules enforced here:
-- the gate: at least two protagonists, each with the policy's individual sessions before
-  the gate (default one) and a current declared intention;
+- the gate (`domain.rules.progress`): at least two protagonists, each with a coach, the
+  policy's individual sessions before the gate (default one) and a declared intention;
 - a relationship session explores exactly one of the policy's relational challenges and,
   under a strict order (the default), cannot skip ahead; it may repeat the current one;
 - every protagonist must be present; otherwise only a presence setback is recorded;
