@@ -26,7 +26,8 @@ from api.context import trustpath
 from api.problems import Problem
 from domain.access import Parties, Resource, ResourceKind, decide, is_the_sponsor
 from domain.errors import InvalidValueError
-from domain.sponsor import sponsor_items, tell_sponsor
+from domain.rules.parties import parties_of
+from domain.sponsor import tell_sponsor
 from domain.state import is_active
 from domain.values import Actor, check_text
 
@@ -123,15 +124,10 @@ STATUS_ONLY = {
 """What a reader allowed the status but not the engagement record sees of a summary."""
 
 
-def parties_of(state: dict[str, Any]) -> Parties:
-    """The matrix's view of a status row's folded state (as `Trustpath.parties` computes it
-    from the aggregate)."""
-    protagonists = state["protagonists"]
-    return Parties(
-        coach_of={pid: p["coach_id"] for pid, p in protagonists.items()},
-        sponsor=state.get("sponsor", ""),
-        sponsor_items=sponsor_items(state.get("agreement"), protagonists),
-    )
+def _parties(row: Any) -> Parties:
+    """The parties of a status row's folded state (the aggregate's own values)."""
+    state = json.loads(row.state)
+    return parties_of(state["protagonists"], state.get("sponsor", ""), state.get("agreement"))
 
 
 def summary_for(reader: Actor, row: Any, parties: Parties) -> dict[str, Any] | None:
@@ -171,7 +167,7 @@ def visible_engagements(
             rows = conn.execute(query.limit(limit)).all()
             for row in rows:
                 after = [row.opened_at, row.engagement_id]
-                seen = summary_for(reader, row, parties_of(json.loads(row.state)))
+                seen = summary_for(reader, row, _parties(row))
                 if seen is not None:
                     found.append(seen)
                     if len(found) == limit:

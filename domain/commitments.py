@@ -20,10 +20,10 @@ from typing import Any
 from domain import errors
 from domain.access import ResourceKind
 from domain.events import EngagementEvent
+from domain.rules.commitment import CommitmentState
+from domain.rules.who_may_do import Action
 from domain.state import Command, EngagementState
 from domain.values import Assessor, Challenge, parse_enum, require_text
-
-OPEN = "open"
 
 
 class CommitmentMade(EngagementEvent):
@@ -41,7 +41,7 @@ class CommitmentMade(EngagementEvent):
 
     def evolve(self, engagement: EngagementState) -> None:
         engagement.commitments[self.commitment_id] = {
-            "state": OPEN,
+            "state": CommitmentState.OPEN,
             "owners": list(self.owners),
             "due_on": self.due_on.isoformat(),
             "session_id": self.session_id,
@@ -51,6 +51,7 @@ class CommitmentMade(EngagementEvent):
 
 class CommitmentHonoured(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.HONOURED
 
     commitment_id: str
     evidence: str
@@ -59,40 +60,50 @@ class CommitmentHonoured(EngagementEvent):
     on_time: bool
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "honoured"
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentBroken(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.BROKEN
 
     commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "broken"
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentWithdrawn(EngagementEvent):
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.WITHDRAWN
 
     commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "withdrawn"
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
 
 
 class CommitmentRenegotiated(EngagementEvent):
     """The old commitment is superseded; the new terms follow as a CommitmentMade."""
 
     resource_kind = ResourceKind.RELATIONSHIP_SPACE
+    settles_as = CommitmentState.RENEGOTIATED
 
     commitment_id: str
     new_commitment_id: str
     reason: str
 
     def evolve(self, engagement: EngagementState) -> None:
-        engagement.commitments[self.commitment_id]["state"] = "renegotiated"
+        engagement.commitments[self.commitment_id]["state"] = self.settles_as
+
+
+SETTLED_AS: dict[type[EngagementEvent], CommitmentState] = {
+    event: event.settles_as
+    for event in (CommitmentHonoured, CommitmentBroken, CommitmentWithdrawn, CommitmentRenegotiated)
+}
+"""The events that settle an open commitment for good, and the state each leaves it in."""
 
 
 class CommitmentCommands(EngagementState):
@@ -111,7 +122,7 @@ class CommitmentCommands(EngagementState):
         challenge: str,
         supersedes: str = "",
     ) -> None:
-        self.require_engagement_coach(cmd)
+        self.require_may(cmd, Action.MAKE_COMMITMENT)
         self.require_running()
         if session_id not in self.relationship_sessions:
             raise errors.SessionNotRelationshipError(
@@ -137,7 +148,7 @@ class CommitmentCommands(EngagementState):
         assessed_by: str,
         assessors: list[str],
     ) -> None:
-        commitment = self._open_commitment(cmd, commitment_id)
+        commitment = self._open_commitment(cmd, Action.HONOUR_COMMITMENT, commitment_id)
         by = parse_enum(Assessor, assessed_by, "assessor")
         if by is Assessor.PARTIES:
             for protagonist_id in assessors:
@@ -157,7 +168,7 @@ class CommitmentCommands(EngagementState):
         )
 
     def break_commitment(self, cmd: Command, *, commitment_id: str, reason: str) -> None:
-        self._open_commitment(cmd, commitment_id)
+        self._open_commitment(cmd, Action.BREAK_COMMITMENT, commitment_id)
         self.trigger(
             CommitmentBroken,
             cmd,
@@ -166,7 +177,7 @@ class CommitmentCommands(EngagementState):
         )
 
     def withdraw_commitment(self, cmd: Command, *, commitment_id: str, reason: str) -> None:
-        self._open_commitment(cmd, commitment_id)
+        self._open_commitment(cmd, Action.WITHDRAW_COMMITMENT, commitment_id)
         self.trigger(
             CommitmentWithdrawn,
             cmd,
@@ -174,14 +185,14 @@ class CommitmentCommands(EngagementState):
             reason=require_text(reason, "reason"),
         )
 
-    def _open_commitment(self, cmd: Command, commitment_id: str) -> dict[str, Any]:
-        self.require_engagement_coach(cmd)
+    def _open_commitment(self, cmd: Command, action: Action, commitment_id: str) -> dict[str, Any]:
+        self.require_may(cmd, action)
         self.require_open()
         try:
             commitment = self.commitments[commitment_id]
         except KeyError:
             raise errors.CommitmentNotFoundError(f"no commitment {commitment_id!r}") from None
-        if commitment["state"] != OPEN:
+        if commitment["state"] != CommitmentState.OPEN:
             raise errors.CommitmentSettledError(
                 f"commitment {commitment_id!r} is already {commitment['state']}"
             )
@@ -220,7 +231,7 @@ class RenegotiationCommands(CommitmentCommands):
         due_on: date,
         reason: str,
     ) -> None:
-        old = self._open_commitment(cmd, commitment_id)
+        old = self._open_commitment(cmd, Action.RENEGOTIATE_COMMITMENT, commitment_id)
         self.require_new_id(new_commitment_id, self.commitments, "commitment")
         terms = self._terms(owners, to_whom, what, due_on, cmd)
         self.trigger(

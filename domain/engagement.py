@@ -27,8 +27,9 @@ from domain.individual_space import IndividualSpaceCommands
 from domain.lifecycle import LifecycleCommands
 from domain.parties import PartiesCommands
 from domain.relationship_space import RelationshipSpaceCommands
-from domain.state import CLOCK_SKEW, Command
-from domain.values import Policy, Role, require_text
+from domain.rules.who_may_do import Action, check_may_do
+from domain.state import CLOCK_SKEW, Command, initial_state
+from domain.values import Policy, require_text
 
 
 class Engagement(
@@ -65,23 +66,7 @@ class Engagement(
         idempotency_key: str,
         fingerprint: str,
     ) -> None:
-        self.title = title
-        self.organisation = organisation
-        self.sponsor = sponsor
-        self.policy = policy
-        self.opened_at = occurred_at
-        self.last_activity = occurred_at
-        self.agreement = None
-        self.protagonists = {}
-        self.individual_sessions = {}
-        self.relationship_sessions = {}
-        self.challenges_explored = []
-        self.presence_setbacks = 0
-        self.commitments = {}
-        self.paused = False
-        self.termination_requested = False
-        self.ended = ""
-        self.follow_ups = 0
+        self.__dict__.update(initial_state(title, organisation, sponsor, policy, occurred_at))
         self.handled_commands = {}
         self.content_index = {}
         if idempotency_key:
@@ -100,8 +85,7 @@ class Engagement(
         policy: Policy,
     ) -> Engagement:
         """Open an engagement (practice admin), with its policy agreed."""
-        if cmd.actor.role != Role.ADMIN:
-            raise errors.ActionNotAllowedError("only admin may open an engagement")
+        check_may_do(Action.OPEN, cmd.actor, coach_of={})
         if cmd.occurred_at.tzinfo is None:
             raise errors.InvalidValueError("occurred_at must carry a time zone")
         if cmd.occurred_at > cmd.now + CLOCK_SKEW:

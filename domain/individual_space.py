@@ -19,8 +19,9 @@ from domain import errors
 from domain.access import ResourceKind
 from domain.ciphers import Sealed
 from domain.events import EngagementEvent
+from domain.rules.who_may_do import Action
 from domain.state import Command, EngagementState
-from domain.values import Challenge, Role, parse_enum, require_text
+from domain.values import Challenge, parse_enum, require_text
 
 Seal = Callable[[str, str, str], Sealed]
 """seal(protagonist_id, field, plaintext) -> Sealed: encrypts under that protagonist's key."""
@@ -108,7 +109,7 @@ class IndividualSpaceCommands(EngagementState):
         challenges: list[str],
         notes: str | None,
     ) -> None:
-        self.require_own_coach(cmd, protagonist_id)
+        self.require_may(cmd, Action.HOLD_INDIVIDUAL_SESSION, protagonist_id)
         self.require_session_allowed([protagonist_id])
         self.require_new_id(session_id, self.individual_sessions, "session")
         if not 0 < duration_minutes <= MAX_SESSION_MINUTES:
@@ -150,10 +151,8 @@ class IndividualSpaceCommands(EngagementState):
         )
 
     def share_intention(self, cmd: Command, *, protagonist_id: str, shared_text: str) -> None:
-        version = self.protagonist(protagonist_id)["intention_version"]
-        is_self = cmd.actor.role == Role.PROTAGONIST and cmd.actor.id == protagonist_id
-        if not is_self:
-            self.require_own_coach(cmd, protagonist_id)
+        self.require_may(cmd, Action.SHARE_INTENTION, protagonist_id)
+        version = self.protagonists[protagonist_id]["intention_version"]
         self.require_running()
         if not version:
             raise errors.IntentionNotSharedError(f"{protagonist_id!r} has declared no intention")
@@ -168,7 +167,7 @@ class IndividualSpaceCommands(EngagementState):
     def assess_trust(
         self, cmd: Command, *, protagonist_id: str, toward_id: str, challenge: str, score: int
     ) -> None:
-        self.require_own_coach(cmd, protagonist_id)
+        self.require_may(cmd, Action.ASSESS_TRUST, protagonist_id)
         self.require_session_allowed([protagonist_id])
         self.protagonist(toward_id)
         if toward_id == protagonist_id:
@@ -185,7 +184,7 @@ class IndividualSpaceCommands(EngagementState):
         )
 
     def _check_intention(self, cmd: Command, protagonist_id: str) -> None:
-        self.require_own_coach(cmd, protagonist_id)
+        self.require_may(cmd, Action.DECLARE_INTENTION, protagonist_id)
         self.require_session_allowed([protagonist_id])
         self.require_content_allowed(protagonist_id)
 

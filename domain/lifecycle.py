@@ -11,13 +11,13 @@ Rules enforced here:
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain import errors
 from domain.access import ResourceKind
 from domain.events import EngagementEvent
+from domain.rules import progress as rules
+from domain.rules.who_may_do import Action
 from domain.state import Command, EngagementState
-from domain.values import Role, require_text
+from domain.values import require_text
 
 
 class EngagementPaused(EngagementEvent):
@@ -83,38 +83,24 @@ class LifecycleCommands(EngagementState):
 
     def minimums_missing(self) -> list[str]:
         """What the policy still requires before completion (empty when met)."""
-        policy = self.the_policy()
-        missing = []
-        sessions = [p["sessions"] for p in self.protagonists.values()]
-        if policy.per_protagonist:
-            if not sessions or min(sessions) < policy.min_individual_sessions:
-                missing.append(f"{policy.min_individual_sessions} individual sessions each")
-        elif sum(sessions) < policy.min_individual_sessions:
-            missing.append(
-                f"{policy.min_individual_sessions} individual sessions ({sum(sessions)} held)"
-            )
-        for challenge in policy.relationship_challenges:
-            if challenge not in self.challenges_explored:
-                missing.append(f"a relationship session on {challenge}")
-        return missing
+        return rules.minimums_missing(
+            self.the_policy(), self.protagonists, self.challenges_explored
+        )
 
     def pause(self, cmd: Command, *, reason: str) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.PAUSE)
         self.require_running()
         self.trigger(EngagementPaused, cmd, reason=require_text(reason, "reason"))
 
     def resume(self, cmd: Command) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.RESUME)
         self.require_open()
         if not self.paused:
             raise errors.EngagementNotPausedError("the engagement is not paused")
         self.trigger(EngagementResumed, cmd)
 
     def request_termination(self, cmd: Command, *, reason: str) -> None:
-        if not self._is_party(cmd):
-            raise errors.ActionNotAllowedError(
-                "termination is requested by a party: a protagonist, a coach or the sponsor"
-            )
+        self.require_may(cmd, Action.REQUEST_TERMINATION)
         if self.ended:
             raise errors.EngagementEndedError(f"the engagement is already {self.ended}")
         self.trigger(
@@ -122,7 +108,7 @@ class LifecycleCommands(EngagementState):
         )
 
     def complete(self, cmd: Command) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.COMPLETE)
         self.require_open()
         missing = self.minimums_missing()
         if missing:
@@ -136,7 +122,7 @@ class LifecycleCommands(EngagementState):
         )
 
     def close_early(self, cmd: Command, *, reason: str) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.CLOSE_EARLY)
         if self.ended:
             raise errors.EngagementEndedError(f"the engagement is already {self.ended}")
         self.trigger(
@@ -149,7 +135,7 @@ class LifecycleCommands(EngagementState):
     def hold_follow_up(
         self, cmd: Command, *, months_after: int, trust_lasted: bool, shared_notes: str
     ) -> None:
-        self.require_engagement_coach(cmd)
+        self.require_may(cmd, Action.HOLD_FOLLOW_UP)
         if not self.ended:
             raise errors.FollowUpBeforeEndError("the engagement has not ended yet")
         if not 0 < months_after <= 60:
@@ -161,12 +147,3 @@ class LifecycleCommands(EngagementState):
             trust_lasted=bool(trust_lasted),
             shared_notes=require_text(shared_notes, "shared notes"),
         )
-
-    def _is_party(self, cmd: Command) -> bool:
-        actor = cmd.actor
-        parties: dict[str, Any] = {
-            Role.PROTAGONIST: set(self.protagonists),
-            Role.COACH: self.coach_ids(),
-            Role.SPONSOR: {self.sponsor},
-        }
-        return actor.id in parties.get(actor.role, set())

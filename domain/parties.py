@@ -18,6 +18,7 @@ from domain import errors
 from domain.access import ResourceKind
 from domain.ciphers import key_id_for
 from domain.events import EngagementEvent
+from domain.rules.who_may_do import Action
 from domain.sponsor import parse_items
 from domain.state import Command, EngagementState
 from domain.values import ConsentScope, ProtagonistKind, Role, parse_enum, require_text
@@ -128,7 +129,7 @@ class PartiesCommands(EngagementState):
         sponsor_may_be_told: list[str],
         retention_days: int,
     ) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.SIGN_AGREEMENT)
         self.require_open()
         if self.agreement is not None:
             raise errors.AgreementAlreadySignedError("the agreement is already signed")
@@ -144,7 +145,7 @@ class PartiesCommands(EngagementState):
         )
 
     def enrol_protagonist(self, cmd: Command, *, protagonist_id: str, name: str, kind: str) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.ENROL_PROTAGONIST)
         self.require_open()
         if self.relationship_sessions:
             raise errors.EnrolmentAfterGateError("the relationship space has already started")
@@ -162,7 +163,7 @@ class PartiesCommands(EngagementState):
     def assign_coach(
         self, cmd: Command, *, protagonist_id: str, coach_id: str, coach_name: str
     ) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.ASSIGN_COACH)
         self.require_open()
         if self.protagonist(protagonist_id)["coach_id"]:
             raise errors.CoachAlreadyAssignedError(f"{protagonist_id!r} already has a coach")
@@ -177,7 +178,7 @@ class PartiesCommands(EngagementState):
     def reassign_coach(
         self, cmd: Command, *, protagonist_id: str, coach_id: str, coach_name: str, reason: str
     ) -> None:
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.REASSIGN_COACH)
         self.require_open()
         previous = self.protagonist(protagonist_id)["coach_id"]
         if not previous:
@@ -195,18 +196,18 @@ class PartiesCommands(EngagementState):
         )
 
     def give_consent(self, cmd: Command, *, protagonist_id: str, scope: str, evidence: str) -> None:
-        self._check_consent(cmd, protagonist_id, evidence)
+        self._check_consent(cmd, Action.GIVE_CONSENT, protagonist_id, evidence)
         self.trigger(ConsentGiven, cmd, **self._consent(protagonist_id, scope, evidence))
 
     def withdraw_consent(
         self, cmd: Command, *, protagonist_id: str, scope: str, evidence: str
     ) -> None:
-        self._check_consent(cmd, protagonist_id, evidence)
+        self._check_consent(cmd, Action.WITHDRAW_CONSENT, protagonist_id, evidence)
         self.trigger(ConsentWithdrawn, cmd, **self._consent(protagonist_id, scope, evidence))
 
     def execute_erasure(self, cmd: Command, *, protagonist_id: str, request_reference: str) -> str:
         """Record the erasure; the caller destroys the key. Returns the key id to destroy."""
-        self.require_role(cmd, Role.ADMIN)
+        self.require_may(cmd, Action.EXECUTE_ERASURE)
         if self.protagonist(protagonist_id)["erased"]:
             raise errors.AlreadyErasedError(f"{protagonist_id!r} was already erased")
         key_id = key_id_for(protagonist_id)
@@ -219,17 +220,12 @@ class PartiesCommands(EngagementState):
         )
         return key_id
 
-    def _check_consent(self, cmd: Command, protagonist_id: str, evidence: str) -> None:
-        coach_id = self.protagonist(protagonist_id)["coach_id"]
-        if cmd.actor.role == Role.PROTAGONIST and cmd.actor.id == protagonist_id:
-            return
-        if cmd.actor.role == Role.COACH and coach_id and cmd.actor.id == coach_id:
+    def _check_consent(
+        self, cmd: Command, action: Action, protagonist_id: str, evidence: str
+    ) -> None:
+        self.require_may(cmd, action, protagonist_id)
+        if cmd.actor.role == Role.COACH:  # recording the protagonist's written consent
             require_text(evidence, "written consent evidence (required when a coach records it)")
-            return
-        raise errors.ConsentNotByProtagonistOrOwnCoachError(
-            f"{cmd.actor.role} {cmd.actor.id!r} may not give or withdraw consent for "
-            f"protagonist {protagonist_id!r}"
-        )
 
     def _consent(self, protagonist_id: str, scope: str, evidence: str) -> dict[str, Any]:
         return {

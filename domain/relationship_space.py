@@ -1,8 +1,8 @@
 """The relationship space: the gate, relationship sessions, presence setbacks.
 
 Rules enforced here:
-- the gate: at least two protagonists, each with the policy's individual sessions before
-  the gate (default one) and a current declared intention;
+- the gate (`domain.rules.progress`): at least two protagonists, each with a coach, the
+  policy's individual sessions before the gate (default one) and a declared intention;
 - a relationship session explores exactly one of the policy's relational challenges and,
   under a strict order (the default), cannot skip ahead; it may repeat the current one;
 - every protagonist must be present; otherwise only a presence setback is recorded;
@@ -14,6 +14,8 @@ from __future__ import annotations
 from domain import errors
 from domain.access import ResourceKind
 from domain.events import EngagementEvent
+from domain.rules import progress as rules
+from domain.rules.who_may_do import Action
 from domain.state import Command, EngagementState
 from domain.values import require_text
 
@@ -53,34 +55,14 @@ class RelationshipSpaceCommands(EngagementState):
 
     def next_challenge(self) -> str | None:
         """The challenge due next under the policy, or None when all were explored."""
-        order = self.the_policy().relationship_challenges
-        done = len(self.challenges_explored)
-        return order[done] if done < len(order) else None
+        return rules.next_challenge(self.the_policy(), self.challenges_explored)
 
     def check_gate(self) -> None:
         """Raise the first gate rule that is not met."""
-        if len(self.protagonists) < 2:
-            raise errors.NotEnoughProtagonistsError("the gate needs at least two protagonists")
-        needed = self.the_policy().min_individual_before_gate
-        for protagonist_id, p in self.protagonists.items():
-            if not p["coach_id"]:
-                raise errors.CoachNotAssignedError(f"{protagonist_id!r} has no coach")
-            if p["sessions"] < max(needed, 1):
-                raise errors.IndividualSessionsMissingError(
-                    f"{protagonist_id!r} has held {p['sessions']} individual session(s); "
-                    f"{max(needed, 1)} needed before the gate"
-                )
-            if not p["intention_version"]:
-                raise errors.IntentionsNotDeclaredError(
-                    f"{protagonist_id!r} has not declared an intention"
-                )
+        rules.check_gate(self.protagonists, self.the_policy())
 
     def gate_is_open(self) -> bool:
-        try:
-            self.check_gate()
-        except errors.RuleBrokenError:
-            return False
-        return True
+        return rules.gate_is_open(self.protagonists, self.the_policy())
 
     def hold_relationship_session(
         self,
@@ -94,7 +76,7 @@ class RelationshipSpaceCommands(EngagementState):
         made_explicit: list[str],
         decisions: list[str],
     ) -> None:
-        self._check_relationship(cmd, challenge)
+        self._check_relationship(cmd, Action.HOLD_RELATIONSHIP_SESSION, challenge)
         self.require_new_id(session_id, self.relationship_sessions, "session")
         absent = self._absent(present)
         if absent:
@@ -119,7 +101,7 @@ class RelationshipSpaceCommands(EngagementState):
     def record_presence_setback(
         self, cmd: Command, *, challenge: str, present: list[str], note: str
     ) -> None:
-        self._check_relationship(cmd, challenge)
+        self._check_relationship(cmd, Action.RECORD_PRESENCE_SETBACK, challenge)
         absent = self._absent(present)
         if not absent:
             raise errors.NobodyAbsentError("everyone is present: hold the session instead")
@@ -127,8 +109,8 @@ class RelationshipSpaceCommands(EngagementState):
             PresenceSetbackRecorded, cmd, challenge=challenge, absent=absent, note=note.strip()
         )
 
-    def _check_relationship(self, cmd: Command, challenge: str) -> None:
-        self.require_engagement_coach(cmd)
+    def _check_relationship(self, cmd: Command, action: Action, challenge: str) -> None:
+        self.require_may(cmd, action)
         self.require_session_allowed(sorted(self.protagonists))
         self.check_gate()
         self._check_challenge(challenge)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from domain import errors
-from domain.values import Actor, Phase, Policy, Role, check_occurred_at, check_text
+from domain.rules.progress import phase_of
+from domain.rules.who_may_do import Action, check_may_do
+from domain.values import Actor, Phase, Policy, check_occurred_at, check_text
 
 CLOCK_SKEW = timedelta(seconds=60)
 """How far in the future a client's `occurred_at` may be: clocks differ a little."""
@@ -25,6 +27,32 @@ APPEND_ONLY_MAPS = frozenset(
 )
 """State maps that grow with the history and whose values are only ever replaced whole
 (strings or fresh lists), never changed in place: a copy may share their values."""
+
+
+def initial_state(
+    title: str, organisation: str, sponsor: str, policy: dict[str, Any], opened_at: Any
+) -> dict[str, Any]:
+    """An engagement's state as it opens, in the order the aggregate and the status
+    projection keep it (`opened_at`: the aggregate's datetime, the projection's text)."""
+    return {
+        "title": title,
+        "organisation": organisation,
+        "sponsor": sponsor,
+        "policy": policy,
+        "opened_at": opened_at,
+        "last_activity": opened_at,
+        "agreement": None,
+        "protagonists": {},
+        "individual_sessions": {},
+        "relationship_sessions": {},
+        "challenges_explored": [],
+        "presence_setbacks": 0,
+        "commitments": {},
+        "paused": False,
+        "termination_requested": False,
+        "ended": "",
+        "follow_ups": 0,
+    }
 
 
 INACTIVE_PHASES = frozenset({Phase.TERMINATION_REQUESTED, Phase.COMPLETED, Phase.CLOSED})
@@ -59,14 +87,12 @@ class Command:
         }
 
 
-class EngagementState:
-    """State of an engagement and the guards shared by its commands."""
+class EngagementValues:
+    """The values an engagement's events fold into, and what derives from them alone.
 
-    if TYPE_CHECKING:  # provided by eventsourcing's Aggregate at run time
-        id: UUID
-        version: int
-
-        def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
+    The aggregate holds them (`EngagementState`) and so does the status projection's fold,
+    which is why the derived values call the pure rules of `domain.rules`.
+    """
 
     title: str
     organisation: str
@@ -88,6 +114,32 @@ class EngagementState:
     handled_commands: dict[str, list[Any]]
     content_index: dict[str, list[Any]]
 
+    @property
+    def phase(self) -> Phase:
+        return phase_of(
+            ended=self.ended,
+            termination_requested=self.termination_requested,
+            paused=self.paused,
+            relationship_sessions=self.relationship_sessions,
+            individual_sessions=self.individual_sessions,
+        )
+
+    def the_policy(self) -> Policy:
+        return Policy.from_dict(self.policy)
+
+    def coach_ids(self) -> set[str]:
+        return {p["coach_id"] for p in self.protagonists.values() if p["coach_id"]}
+
+
+class EngagementState(EngagementValues):
+    """State of an engagement and the guards shared by its commands."""
+
+    if TYPE_CHECKING:  # provided by eventsourcing's Aggregate at run time
+        id: UUID
+        version: int
+
+        def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         """The copy the aggregate cache hands to each command, in time flat in the history.
 
@@ -102,28 +154,6 @@ class EngagementState:
             shallow = name in APPEND_ONLY_MAPS
             clone.__dict__[name] = dict(value) if shallow else _copy_plain(value, memo)
         return clone
-
-    # -- derived ------------------------------------------------------------------------
-
-    @property
-    def phase(self) -> Phase:
-        if self.ended:
-            return Phase(self.ended)
-        if self.termination_requested:
-            return Phase.TERMINATION_REQUESTED
-        if self.paused:
-            return Phase.PAUSED
-        if self.relationship_sessions:
-            return Phase.RELATIONSHIP
-        if self.individual_sessions:
-            return Phase.INDIVIDUAL
-        return Phase.CONTRACTING
-
-    def the_policy(self) -> Policy:
-        return Policy.from_dict(self.policy)
-
-    def coach_ids(self) -> set[str]:
-        return {p["coach_id"] for p in self.protagonists.values() if p["coach_id"]}
 
     def trigger(self, event_class: type[Any], cmd: Command, **fields: Any) -> None:
         self.check_time(cmd)
@@ -151,22 +181,10 @@ class EngagementState:
                 f"no protagonist {protagonist_id!r} in this engagement"
             ) from None
 
-    def require_role(self, cmd: Command, *roles: Role) -> None:
-        if cmd.actor.role not in roles:
-            allowed = " or ".join(roles)
-            raise errors.ActionNotAllowedError(f"only {allowed} may do this")
-
-    def require_engagement_coach(self, cmd: Command) -> None:
-        self.require_role(cmd, Role.COACH)
-        if cmd.actor.id not in self.coach_ids():
-            raise errors.ActionNotAllowedError("only a coach of this engagement may do this")
-
-    def require_own_coach(self, cmd: Command, protagonist_id: str) -> None:
-        self.require_role(cmd, Role.COACH)
-        if self.protagonist(protagonist_id)["coach_id"] != cmd.actor.id:
-            raise errors.NotTheProtagonistsCoachError(
-                f"coach {cmd.actor.id!r} is not the coach of protagonist {protagonist_id!r}"
-            )
+    def require_may(self, cmd: Command, action: Action, protagonist_id: str = "") -> None:
+        """Who may do what (`domain.rules.who_may_do`): raise if this actor may not."""
+        coach_of = {pid: p["coach_id"] for pid, p in self.protagonists.items()}
+        check_may_do(action, cmd.actor, coach_of, self.sponsor, protagonist_id)
 
     def require_open(self) -> None:
         if self.ended or self.termination_requested:

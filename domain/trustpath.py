@@ -21,7 +21,7 @@ from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import Commands
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
-from domain.sponsor import sponsor_items
+from domain.rules.parties import parties_of
 from domain.values import Actor, Space, check_texts
 
 SEALED_CACHE_SIZE = 4096
@@ -323,11 +323,7 @@ class Trustpath(Commands):
     # -- the recorded read path -----------------------------------------------------------
 
     def parties(self, engagement: Engagement) -> Parties:
-        return Parties(
-            coach_of={pid: p["coach_id"] for pid, p in engagement.protagonists.items()},
-            sponsor=engagement.sponsor,
-            sponsor_items=sponsor_items(engagement.agreement, engagement.protagonists),
-        )
+        return parties_of(engagement.protagonists, engagement.sponsor, engagement.agreement)
 
     def authorise(
         self,

@@ -8,9 +8,8 @@
       position PK, engagement_id, commitment_id, version, line, occurred_at, actor_id,
       actor_role, detail (JSON: terms, evidence or reason)
 
-Rates are computed when asked (one way, from the rows): per protagonist and per
-engagement made, honoured, broken, honour rate = honoured / (honoured + broken), on-time
-rate = on time / honoured, and reciprocity (each pair's honour rates side by side).
+Rates are computed when asked, from the rows, by the domain's pure `rates` (who keeps
+their word: honour rate, on-time rate, reciprocity; `domain.rules.commitment`).
 "Overdue" (open and past due) is derived at query time, never stored. Commitments belong
 to the relationship space: no confidential content reaches these tables.
 """
@@ -21,7 +20,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import combinations
 from typing import Any
 from uuid import UUID
 
@@ -29,22 +27,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.commitments import (
-    CommitmentBroken,
+    SETTLED_AS,
     CommitmentHonoured,
     CommitmentMade,
     CommitmentRenegotiated,
-    CommitmentWithdrawn,
 )
+from domain.rules.commitment import CommitmentState, rates
 from projections.runner import Item
 from projections.sql import PageCache, Versions, insert_tuples, iso, text_id, upsert
 from projections.wiring import ReadSide
 
-SETTLING = {
-    CommitmentHonoured: "honoured",
-    CommitmentBroken: "broken",
-    CommitmentWithdrawn: "withdrawn",
-    CommitmentRenegotiated: "renegotiated",
-}
 CACHED_COMMITMENTS = 100_000
 """At most this many commitment rows are kept in memory between pages (see PageCache)."""
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
@@ -103,7 +95,7 @@ def made_row(eid: str, event: CommitmentMade, position: int) -> dict[str, Any]:
         "what": event.what,
         "due_on": event.due_on.isoformat(),
         "challenge": event.challenge,
-        "state": "open",
+        "state": CommitmentState.OPEN.value,
         "made_at": iso(event.occurred_at),
         "settled_at": None,
         "on_time": None,
@@ -151,7 +143,9 @@ LINE_COLUMNS = (
     "detail",
 )
 """The history table's columns, in the order of `line_row`'s values."""
-LINE_OF = {CommitmentMade: "made", **SETTLING}
+SETTLING = {event: state.value for event, state in SETTLED_AS.items()}
+"""Each settling event's class and the state it leaves its commitment in (as stored)."""
+LINE_OF: dict[type[Any], str] = {CommitmentMade: "made", **SETTLING}
 """Each commitment event's class and its history line (the page filter: one dict look-up)."""
 
 
@@ -233,45 +227,10 @@ class CommitmentLedgerProjection:
 # -- queries ----------------------------------------------------------------------------
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def tally(commitments: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """made, honoured, broken, honour rate, on-time rate of some commitments."""
-    states = [c["state"] for c in commitments]
-    honoured, broken = states.count("honoured"), states.count("broken")
-    on_time = sum(1 for c in commitments if c["state"] == "honoured" and c["on_time"])
-    return {
-        "made": len(commitments),
-        "honoured": honoured,
-        "broken": broken,
-        "open": states.count("open"),
-        "honour_rate": _rate(honoured, honoured + broken),
-        "on_time_rate": _rate(on_time, honoured),
-    }
-
-
-def rates(commitments: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per protagonist (as owner), per engagement, and the reciprocity between protagonists."""
-    people = sorted({p for c in commitments for p in [*c["owners"], *c["to_whom"]]})
-    per = {p: tally([c for c in commitments if p in c["owners"]]) for p in people}
-    reciprocity = [
-        {
-            "protagonist": a,
-            "other": b,
-            "honour_rate": per[a]["honour_rate"],
-            "other_honour_rate": per[b]["honour_rate"],
-        }
-        for a, b in combinations(people, 2)
-    ]
-    return {"per_protagonist": per, "engagement": tally(commitments), "reciprocity": reciprocity}
-
-
 def commitment_out(row: Any, today: date) -> dict[str, Any]:
     out = {k: v for k, v in row._mapping.items() if k != "key"}
     out["owners"], out["to_whom"] = json.loads(row.owners), json.loads(row.to_whom)
-    out["overdue"] = row.state == "open" and date.fromisoformat(row.due_on) < today
+    out["overdue"] = row.state == CommitmentState.OPEN and date.fromisoformat(row.due_on) < today
     return out
 
 

@@ -39,8 +39,9 @@ from sqlalchemy.engine import Connection
 
 from domain.adapters import private_files
 from domain.audit import PRACTICE_WIDE, AuditRecord
+from domain.rules.commitment import tally
 from domain.values import Actor
-from projections.commitment_ledger import CommitmentLedgerProjection, tally
+from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
 from projections.wiring import ReadSide

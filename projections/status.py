@@ -7,11 +7,12 @@
       next_challenge, commitments_{open,honoured,broken,renegotiated,withdrawn},
       minimums_met, next_step, state (JSON: the folded state, below)
 
-The fold is the domain's own: each engagement event's `evolve` (state changes only) runs
-on a plain `Folded` state, and the gate, the minimums, the next challenge and the phase are
-the domain's own rules (`RelationshipSpaceCommands`, `LifecycleCommands`) read from it;
-nothing here re-implements them. A page is folded in memory and written as one upsert per
-engagement touched. No confidential content: sealed fields are never read here.
+The fold is the domain's own: the state starts as the aggregate's (`initial_state`), each
+engagement event's `evolve` (state changes only) runs on a plain `Folded` state, and the
+gate, the minimums, the next challenge, the phase and the next step are the domain's pure
+rules (`domain.rules.progress`) read from it; nothing here re-implements them. A page is
+folded in memory and written as one upsert per engagement touched. No confidential
+content: sealed fields are never read here.
 
 Between pages the folded engagements stay in memory (`PageCache`), tagged with the built
 version and the position they were folded up to: the next page uses them only if its
@@ -32,15 +33,15 @@ from sqlalchemy.engine import Connection
 
 from domain.engagement import Engagement
 from domain.events import EngagementEvent
-from domain.lifecycle import LifecycleCommands
 from domain.parties import CoachAssigned, CoachReassigned
-from domain.relationship_space import RelationshipSpaceCommands
+from domain.rules import progress as rules
+from domain.rules.commitment import CommitmentState
+from domain.state import EngagementValues, initial_state
 from domain.values import Policy
 from projections.runner import Item
 from projections.sql import PageCache, Versions, iso, text_id, upsert
 from projections.wiring import ReadSide
 
-COMMITMENT_STATES = ("open", "honoured", "broken", "renegotiated", "withdrawn")
 COUNT_COLUMNS = (
     "protagonists",
     "individual_sessions",
@@ -48,7 +49,7 @@ COUNT_COLUMNS = (
     "presence_setbacks",
     "intentions_declared",
     "intentions_shared",
-    *(f"commitments_{s}" for s in COMMITMENT_STATES),
+    *(f"commitments_{s}" for s in CommitmentState),
 )
 """The status table's integer counts (also what the pseudonymised export keeps)."""
 SKIPPED = ("content_index", "handled_commands", "_policy")
@@ -80,10 +81,12 @@ def _tables(metadata: sa.MetaData, suffix: str) -> sa.Table:
     )
 
 
-class Folded(RelationshipSpaceCommands, LifecycleCommands):
-    """An engagement's state as its events evolve it, outside any aggregate."""
+class Folded(EngagementValues):
+    """An engagement's state as its events evolve it, outside any aggregate (its times are
+    ISO texts here)."""
 
     coach_names: dict[str, str]
+    version: int
 
     def __init__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -91,29 +94,9 @@ class Folded(RelationshipSpaceCommands, LifecycleCommands):
 
     @classmethod
     def opened(cls, event: Engagement.Opened) -> Folded:
-        return cls(
-            {
-                "title": event.title,
-                "organisation": event.organisation,
-                "sponsor": event.sponsor,
-                "policy": event.policy,
-                "opened_at": iso(event.occurred_at),
-                "last_activity": iso(event.occurred_at),
-                "agreement": None,
-                "protagonists": {},
-                "individual_sessions": {},
-                "relationship_sessions": {},
-                "challenges_explored": [],
-                "presence_setbacks": 0,
-                "commitments": {},
-                "paused": False,
-                "termination_requested": False,
-                "ended": "",
-                "follow_ups": 0,
-                "coach_names": {},
-                "version": event.originator_version,
-            }
-        )
+        at = iso(event.occurred_at)
+        state = initial_state(event.title, event.organisation, event.sponsor, event.policy, at)
+        return cls({**state, "coach_names": {}, "version": event.originator_version})
 
     def fold_all(self, events: Sequence[EngagementEvent]) -> None:
         """Evolve the state by each event in turn (the domain's own `evolve`)."""
@@ -134,30 +117,23 @@ class Folded(RelationshipSpaceCommands, LifecycleCommands):
     def state(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in SKIPPED}
 
+    def next_challenge(self) -> str | None:
+        return rules.next_challenge(self.the_policy(), self.challenges_explored)
+
+    def minimums_missing(self) -> list[str]:
+        return rules.minimums_missing(
+            self.the_policy(), self.protagonists, self.challenges_explored
+        )
+
     def next_step(self) -> str:
         """What comes next, in the method's words."""
-        if self.ended:
-            return "follow-up (did trust last?)"
-        if self.termination_requested:
-            return "close the engagement (termination requested)"
-        if self.paused:
-            return "resume the engagement"
-        if self.agreement is None:
-            return "sign the coaching agreement"
-        if not self.gate_is_open():
-            return self._gate_step()
-        challenge = self.next_challenge()
-        if challenge is not None:
-            return f"relationship session on {challenge}"
-        missing = self.minimums_missing()
-        return "still needed: " + "; ".join(missing) if missing else "complete the engagement"
-
-    def _gate_step(self) -> str:
-        try:
-            self.check_gate()
-        except Exception as rule:
-            return f"open the gate: {rule}"
-        return "open the gate"  # pragma: no cover - only called when the gate is closed
+        return rules.next_step(
+            phase=self.phase,
+            agreement_signed=self.agreement is not None,
+            policy=self.the_policy(),
+            protagonists=self.protagonists,
+            explored=self.challenges_explored,
+        )
 
 
 def status_row(engagement_id: str, folded: Folded, position: int) -> dict[str, Any]:
@@ -179,8 +155,8 @@ def status_row(engagement_id: str, folded: Folded, position: int) -> dict[str, A
         "presence_setbacks": folded.presence_setbacks,
         "intentions_declared": sum(1 for p in people if p["intention_version"]),
         "intentions_shared": sum(1 for p in people if p["intention_shared"]),
-        **{f"commitments_{s}": states.count(s) for s in COMMITMENT_STATES},
-        "gate_open": folded.gate_is_open(),
+        **{f"commitments_{s}": states.count(s) for s in CommitmentState},
+        "gate_open": rules.gate_is_open(folded.protagonists, folded.the_policy()),
         "minimums_met": not folded.minimums_missing(),
         "next_challenge": folded.next_challenge(),
         "next_step": folded.next_step(),

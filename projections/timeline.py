@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.access import Resource, resource_kind_of
-from domain.commitments import CommitmentMade, CommitmentRenegotiated
+from domain.commitments import SETTLED_AS, CommitmentMade, CommitmentRenegotiated
 from domain.individual_space import (
     IndividualSessionHeld,
     IntentionDeclared,
@@ -39,7 +39,6 @@ from domain.individual_space import (
     TrustAssessed,
 )
 from domain.relationship_space import PresenceSetbackRecorded, RelationshipSessionHeld
-from projections.commitment_ledger import SETTLING
 from projections.runner import Item
 from projections.sql import Versions, insert_tuples, iso, text_id
 from projections.wiring import ReadSide
@@ -105,8 +104,8 @@ def _commitment_milestone(event: Any) -> tuple[str, str, str, str, int | None] |
         owner = event.owners[0] if event.kind == "individual" else ""
         label = f"{event.kind} commitment {event.commitment_id} due {event.due_on.isoformat()}"
         return ("commitment_made", owner, event.challenge, label, None)
-    if type(event) in SETTLING:
-        state = SETTLING[type(event)]
+    if type(event) in SETTLED_AS:
+        state = SETTLED_AS[type(event)]
         suffix = (
             f" into {event.new_commitment_id}" if isinstance(event, CommitmentRenegotiated) else ""
         )
@@ -128,7 +127,7 @@ MILESTONE_EVENTS: dict[str, type[Any]] = {
     "relationship_session": RelationshipSessionHeld,
     "presence_setback": PresenceSetbackRecorded,
     "commitment_made": CommitmentMade,
-    **{f"commitment_{state}": cls for cls, state in SETTLING.items()},
+    **{f"commitment_{state}": cls for cls, state in SETTLED_AS.items()},
 }
 """The event class behind each milestone kind, whose declared resource the milestone is."""
 

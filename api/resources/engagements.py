@@ -33,6 +33,7 @@ from api.context import (
 )
 from domain.access import ResourceKind, is_the_sponsor
 from domain.engagement import Engagement
+from domain.rules.commitment import CommitmentState
 from domain.sponsor import tell_sponsor
 from domain.state import is_active
 from domain.values import RELATIONAL_CHALLENGES, Policy
@@ -151,9 +152,10 @@ def status_of(e: Engagement) -> dict[str, Any]:
 
 
 def detail_of(e: Engagement) -> dict[str, Any]:
-    states: dict[str, int] = {}
+    states: dict[CommitmentState, int] = {}
     for commitment in e.commitments.values():
-        states[commitment["state"]] = states.get(commitment["state"], 0) + 1
+        state = CommitmentState(commitment["state"])
+        states[state] = states.get(state, 0) + 1
     return {
         "title": e.title,
         "organisation": e.organisation,

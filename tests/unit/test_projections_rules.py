@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from projections.commitment_ledger import rates, tally
+from domain.rules.commitment import rates, tally
 from projections.export import Pseudonyms
 from projections.sql import safe_suffix
 from projections.timeline import moves
