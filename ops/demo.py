@@ -11,6 +11,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from domain.commands import (
+    AssessTrust,
+    AssignCoach,
+    BreakCommitment,
+    CompleteEngagement,
+    DeclareIntention,
+    EnrolProtagonist,
+    GiveConsent,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    HonourCommitment,
+    MakeCommitment,
+    OpenEngagement,
+    RecordPresenceSetback,
+    RenegotiateCommitment,
+    ShareIntention,
+    SignAgreement,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor
 
@@ -44,13 +62,16 @@ def play(app: Trustpath, now: datetime | None = None) -> DemoRun:
     """Play the whole engagement; returns what it created."""
     now = now or datetime.now(UTC)
     clock = Clock(now - timedelta(days=160))
-    receipt = app.open_engagement(
+    receipt = app.execute(
+        None,
         ADMIN,
-        clock.at,
-        title="Executive committee: finance and operations",
-        organisation="Norwind Logistics",
-        context="CFO and COO have stopped speaking since the 2026 budget freeze.",
-        sponsor="norwind-hr",
+        OpenEngagement(
+            occurred_at=clock.at,
+            title="Executive committee: finance and operations",
+            organisation="Norwind Logistics",
+            context="CFO and COO have stopped speaking since the 2026 budget freeze.",
+            sponsor="norwind-hr",
+        ),
     )
     run = DemoRun(receipt.engagement_id)
     _contract(app, run, clock)
@@ -62,29 +83,39 @@ def play(app: Trustpath, now: datetime | None = None) -> DemoRun:
 
 def _contract(app: Trustpath, run: DemoRun, clock: Clock) -> None:
     eid = run.engagement_id
-    app.sign_agreement(
+    app.execute(
         eid,
         ADMIN,
-        clock.next(1),
-        parties=["Claire (CFO)", "Omar (COO)", "coach-amelie", "coach-bruno", "norwind-hr"],
-        confidentiality="Individual sessions stay between each protagonist and their coach.",
-        sponsor_may_be_told=["phase", "session dates"],
-        retention_days=730,
+        SignAgreement(
+            occurred_at=clock.next(1),
+            parties=["Claire (CFO)", "Omar (COO)", "coach-amelie", "coach-bruno", "norwind-hr"],
+            confidentiality="Individual sessions stay between each protagonist and their coach.",
+            sponsor_may_be_told=["phase", "session dates"],
+            retention_days=730,
+        ),
     )
     for label, name, coach in (("cfo", "Claire Martin", COACH_A), ("coo", "Omar Haddad", COACH_B)):
-        pid = app.enrol_protagonist(eid, ADMIN, clock.next(0.1), name=name, kind="person").item_id
+        pid = app.execute(
+            eid, ADMIN, EnrolProtagonist(occurred_at=clock.next(0.1), name=name, kind="person")
+        ).item_id
         run.protagonists[label] = pid
-        app.assign_coach(
+        app.execute(
             eid,
             ADMIN,
-            clock.next(0.1),
-            protagonist_id=pid,
-            coach_id=coach.id,
-            coach_name=coach.id.replace("coach-", "").title(),
+            AssignCoach(
+                occurred_at=clock.next(0.1),
+                protagonist_id=pid,
+                coach_id=coach.id,
+                coach_name=coach.id.replace("coach-", "").title(),
+            ),
         )
         protagonist = Actor(pid, "protagonist")
         for scope in ("coaching", "sponsor_reporting"):
-            app.give_consent(eid, protagonist, clock.next(0.1), protagonist_id=pid, scope=scope)
+            app.execute(
+                eid,
+                protagonist,
+                GiveConsent(occurred_at=clock.next(0.1), protagonist_id=pid, scope=scope),
+            )
 
 
 INDIVIDUAL = [
@@ -101,14 +132,16 @@ def _individual_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
     eid, p = run.engagement_id, run.protagonists
     coach = {"cfo": COACH_A, "coo": COACH_B}
     for label, challenges, notes in INDIVIDUAL[:2]:
-        app.hold_individual_session(
+        app.execute(
             eid,
             coach[label],
-            clock.next(),
-            protagonist_id=p[label],
-            duration_minutes=75,
-            challenges=challenges,
-            notes=notes,
+            HoldIndividualSession(
+                occurred_at=clock.next(),
+                protagonist_id=p[label],
+                duration_minutes=75,
+                challenges=challenges,
+                notes=notes,
+            ),
         )
     baseline = {"presence": 3, "confrontation": 2, "commitment": 3, "responsibility": 2}
     for label, other, shift in (("cfo", "coo", 0), ("coo", "cfo", -1)):
@@ -119,23 +152,27 @@ def _individual_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         "coo": ("I want Claire to trust my hiring plans.", "To rebuild a working trust."),
     }
     for label, (text, shared) in intentions.items():
-        app.declare_intention(eid, coach[label], clock.next(1), protagonist_id=p[label], text=text)
-        app.share_intention(
-            eid,
-            Actor(p[label], "protagonist"),
-            clock.next(1),
-            protagonist_id=p[label],
-            shared_text=shared,
-        )
-    for label, challenges, notes in INDIVIDUAL[2:]:
-        app.hold_individual_session(
+        app.execute(
             eid,
             coach[label],
-            clock.next(),
-            protagonist_id=p[label],
-            duration_minutes=60,
-            challenges=challenges,
-            notes=notes,
+            DeclareIntention(occurred_at=clock.next(1), protagonist_id=p[label], text=text),
+        )
+        app.execute(
+            eid,
+            Actor(p[label], "protagonist"),
+            ShareIntention(occurred_at=clock.next(1), protagonist_id=p[label], shared_text=shared),
+        )
+    for label, challenges, notes in INDIVIDUAL[2:]:
+        app.execute(
+            eid,
+            coach[label],
+            HoldIndividualSession(
+                occurred_at=clock.next(),
+                protagonist_id=p[label],
+                duration_minutes=60,
+                challenges=challenges,
+                notes=notes,
+            ),
         )
 
 
@@ -150,27 +187,31 @@ def _assess(
     clock: Clock,
 ) -> None:
     p = run.protagonists
-    app.assess_trust(
+    app.execute(
         run.engagement_id,
         coach,
-        clock.next(0.2),
-        protagonist_id=p[who],
-        toward_id=p[toward],
-        challenge=challenge,
-        score=score,
+        AssessTrust(
+            occurred_at=clock.next(0.2),
+            protagonist_id=p[who],
+            toward_id=p[toward],
+            challenge=challenge,
+            score=score,
+        ),
     )
 
 
 def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
     eid, p = run.engagement_id, run.protagonists
     both = [p["cfo"], p["coo"]]
-    app.record_presence_setback(
+    app.execute(
         eid,
         COACH_A,
-        clock.next(),
-        challenge="confrontation",
-        present=[p["cfo"]],
-        note="Omar cancelled an hour before: quarterly close.",
+        RecordPresenceSetback(
+            occurred_at=clock.next(),
+            challenge="confrontation",
+            present=[p["cfo"]],
+            note="Omar cancelled an hour before: quarterly close.",
+        ),
     )
     plan: list[tuple[str, str, list[tuple[str, list[str], str]]]] = [
         (
@@ -191,29 +232,33 @@ def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         ("recognition", "Claire thanked Omar for the logistics turnaround.", []),
     ]
     for challenge, notes, commitments in plan:
-        sid = app.hold_relationship_session(
+        sid = app.execute(
             eid,
             COACH_A,
-            clock.next(10),
-            challenge=challenge,
-            present=both,
-            duration_minutes=120,
-            shared_notes=notes,
-            made_explicit=[notes],
-            decisions=["continue"],
+            HoldRelationshipSession(
+                occurred_at=clock.next(10),
+                challenge=challenge,
+                present=both,
+                duration_minutes=120,
+                shared_notes=notes,
+                made_explicit=[notes],
+                decisions=["continue"],
+            ),
         ).item_id
         for owner, to_whom, what in commitments:
             owners = both if owner == "group" else [p[owner]]
-            cid = app.make_commitment(
+            cid = app.execute(
                 eid,
                 COACH_B,
-                clock.next(0.1),
-                session_id=sid,
-                owners=owners,
-                to_whom=[p[t] for t in to_whom],
-                what=what,
-                due_on=(clock.at + timedelta(days=14)).date(),
-                challenge=challenge,
+                MakeCommitment(
+                    occurred_at=clock.next(0.1),
+                    session_id=sid,
+                    owners=owners,
+                    to_whom=[p[t] for t in to_whom],
+                    what=what,
+                    due_on=(clock.at + timedelta(days=14)).date(),
+                    challenge=challenge,
+                ),
             ).item_id
             run.commitments[challenge] = cid
         _after_session(app, run, challenge, clock)
@@ -227,45 +272,55 @@ def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -
         _assess(app, run, coach[who], who, other, challenge, scores[challenge], clock)
         _assess(app, run, coach[who], who, other, "presence", scores[challenge] - 1, clock)
     if challenge == "commitment":
-        app.honour_commitment(
+        app.execute(
             eid,
             COACH_A,
-            clock.next(5),
-            commitment_id=c["confrontation"],
-            evidence="Draft sent eight days before committee.",
-            assessed_by="parties",
-            assessors=[run.protagonists["coo"]],
+            HonourCommitment(
+                occurred_at=clock.next(5),
+                commitment_id=c["confrontation"],
+                evidence="Draft sent eight days before committee.",
+                assessed_by="parties",
+                assessors=[run.protagonists["coo"]],
+            ),
         )
     if challenge == "responsibility":
-        app.break_commitment(
+        app.execute(
             eid,
             COACH_B,
-            clock.next(2),
-            commitment_id=c["commitment"],
-            reason="Two hires announced before the plan was shared.",
+            BreakCommitment(
+                occurred_at=clock.next(2),
+                commitment_id=c["commitment"],
+                reason="Two hires announced before the plan was shared.",
+            ),
         )
-        renegotiated = app.renegotiate_commitment(
+        renegotiated = app.execute(
             eid,
             COACH_A,
-            clock.next(1),
-            commitment_id=c["responsibility"],
-            owners=[run.protagonists["cfo"], run.protagonists["coo"]],
-            to_whom=[],
-            what="Hold the weekly slot, every other week during closing",
-            due_on=(clock.at + timedelta(days=30)).date(),
-            reason="Closing weeks clash.",
+            RenegotiateCommitment(
+                occurred_at=clock.next(1),
+                commitment_id=c["responsibility"],
+                owners=[run.protagonists["cfo"], run.protagonists["coo"]],
+                to_whom=[],
+                what="Hold the weekly slot, every other week during closing",
+                due_on=(clock.at + timedelta(days=30)).date(),
+                reason="Closing weeks clash.",
+            ),
         )
         c["renegotiated"] = renegotiated.item_id
     if challenge == "recognition":
-        app.honour_commitment(
+        app.execute(
             eid,
             COACH_B,
-            clock.next(5),
-            commitment_id=c["renegotiated"],
-            evidence="Seven of eight slots held.",
-            assessed_by="coach",
+            HonourCommitment(
+                occurred_at=clock.next(5),
+                commitment_id=c["renegotiated"],
+                evidence="Seven of eight slots held.",
+                assessed_by="coach",
+            ),
         )
 
 
 def _complete(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    run.last_position = app.complete(run.engagement_id, ADMIN, clock.next(2)).position
+    run.last_position = app.execute(
+        run.engagement_id, ADMIN, CompleteEngagement(occurred_at=clock.next(2))
+    ).position

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from domain.commands import ExecuteErasure
 from domain.config import Settings, build_app
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -80,12 +81,12 @@ def live(stores: Stores, tmp_path: Path) -> Live:
     try:
         run = play(app)
         erased, kept = list(app.engagement(run.engagement_id).protagonists)
-        app.execute_erasure(
+        app.execute(
             run.engagement_id,
             ADMIN,
-            datetime.now(UTC),
-            protagonist_id=erased,
-            request_reference="GDPR-7",
+            ExecuteErasure(
+                occurred_at=datetime.now(UTC), protagonist_id=erased, request_reference="GDPR-7"
+            ),
         )
     finally:
         app.close()

@@ -25,6 +25,7 @@ from psycopg import sql
 from domain import errors
 from domain.audit import AccessDenied, ContentAccessed
 from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place, Sealed
+from domain.commands import ExecuteErasure, ShareIntention
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.conftest import make_app
@@ -46,8 +47,10 @@ def _write_marked_content(b: EngagementBuilder, marker: str) -> None:
     b.individual_session(b.p2, notes=f"{marker}")
     b.declare(b.p1, f"intention {marker}")
     b.declare(b.p1, f"revised intention {marker}")
-    b.app.share_intention(
-        b.eid, COACH_A, b.at(), protagonist_id=b.p1, shared_text=f"{marker}-SHARED"
+    b.app.execute(
+        b.eid,
+        COACH_A,
+        ShareIntention(occurred_at=b.at(), protagonist_id=b.p1, shared_text=f"{marker}-SHARED"),
     )
 
 
@@ -108,8 +111,12 @@ def test_postgresql_tables_hold_no_plaintext_of_confidential_content(
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> object:
-    return b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="GDPR-42"
+    return b.app.execute(
+        b.eid,
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-42"
+        ),
     )
 
 
@@ -168,8 +175,12 @@ def test_erasure_is_refused_when_not_requested_through_the_practice_admin(
     builder.individual_session(builder.p1, notes="Still readable.")
     builder.refused(
         errors.ActionNotAllowedError,
-        lambda: builder.app.execute_erasure(
-            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, request_reference="x"
+        lambda: builder.app.execute(
+            builder.eid,
+            COACH_A,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="x"
+            ),
         ),
     )
     field = builder.app.session_notes_field(builder.individual_sessions[0])
@@ -188,14 +199,22 @@ def test_erasure_cut_short_before_the_key_is_destroyed_completes_when_resent(
 
     vault.destroy = crash  # type: ignore[method-assign]
     with pytest.raises(OSError, match="power cut"):
-        builder.app.execute_erasure(
-            builder.eid, ADMIN, builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+        builder.app.execute(
+            builder.eid,
+            ADMIN,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+            ),
         )
     del vault.destroy
     assert builder.engagement().protagonists[builder.p1]["erased"] is True
     with pytest.raises(errors.AlreadyErasedError):
-        builder.app.execute_erasure(
-            builder.eid, ADMIN, builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+        builder.app.execute(
+            builder.eid,
+            ADMIN,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+            ),
         )
     assert builder.app.read_content(builder.eid, COACH_A, field, "check").text == ERASED
 

@@ -22,6 +22,15 @@ from eventsourcing.persistence import PersistenceError
 from domain import errors
 from domain.application import Receipt
 from domain.ciphers import MasterKey, Place, Sealed
+from domain.commands import (
+    AssessTrust,
+    CompleteEngagement,
+    GiveConsent,
+    HoldIndividualSession,
+    PauseEngagement,
+    RenegotiateCommitment,
+    ResumeEngagement,
+)
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
@@ -64,7 +73,7 @@ def test_engagement_reloads_identically_in_a_new_application(
 ) -> None:
     builder.minimums_met()
     builder.commitment()
-    builder.app.complete(builder.eid, ADMIN, builder.at())
+    builder.app.execute(builder.eid, ADMIN, CompleteEngagement(occurred_at=builder.at()))
     live = state_of(builder.engagement())
     assert state_of(second_app.engagement(builder.eid)) == live
     assert state_of(replayed_from_events(second_app, builder.eid)) == live
@@ -88,14 +97,14 @@ def test_command_of_one_instance_is_seen_by_another_with_a_warm_cache(
 def test_positions_increase_with_every_command(builder: EngagementBuilder) -> None:
     builder.contracted()
     receipts = [
-        builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Break"),
-        builder.app.resume(builder.eid, ADMIN, builder.at()),
-        builder.app.give_consent(
+        builder.app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Break")
+        ),
+        builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at())),
+        builder.app.execute(
             builder.eid,
             builder.protagonist(builder.p1),
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     ]
     positions = [r.position for r in receipts]
@@ -148,12 +157,10 @@ def test_stale_save_is_retried_once_and_succeeds(
 
     def run(engagement: Engagement, cmd: Command) -> None:
         if not seen:  # another instance saves between our load and our save, once
-            second_app.give_consent(
+            second_app.execute(
                 builder.eid,
                 builder.protagonist(builder.p2),
-                builder.at(),
-                protagonist_id=builder.p2,
-                scope="recording",
+                GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p2, scope="recording"),
             )
         seen.append(engagement.version)
         _consent(engagement, cmd, builder.p1, "recording")
@@ -176,8 +183,10 @@ def test_stale_save_twice_is_refused_with_concurrent_update_error(
     start = builder.engagement().version
 
     def run(engagement: Engagement, cmd: Command) -> None:
-        second_app.pause(builder.eid, ADMIN, builder.at(), reason="Meanwhile")
-        second_app.resume(builder.eid, ADMIN, builder.at())
+        second_app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Meanwhile")
+        )
+        second_app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
         _consent(engagement, cmd, builder.p1, "recording")
 
     p1 = Actor(builder.p1, "protagonist")
@@ -204,15 +213,17 @@ def test_command_resent_after_a_restart_returns_the_first_receipt(
     at = builder.at()
 
     def hold(app: Trustpath) -> Any:
-        return app.hold_individual_session(
+        return app.execute(
             builder.eid,
             COACH_A,
-            at,
-            protagonist_id=builder.p1,
-            duration_minutes=45,
-            challenges=["presence"],
-            notes="Before the restart.",
-            key="session-before-restart",
+            HoldIndividualSession(
+                occurred_at=at,
+                protagonist_id=builder.p1,
+                duration_minutes=45,
+                challenges=["presence"],
+                notes="Before the restart.",
+                key="session-before-restart",
+            ),
         )
 
     first = hold(builder.app)
@@ -237,19 +248,25 @@ def test_engagement_with_more_than_100_events_reloads_from_its_snapshot_identica
     at = builder.at()
 
     def pause(app: Trustpath) -> Receipt:
-        return app.pause(builder.eid, ADMIN, at, reason="Before the snapshot", key="pause-1")
+        return app.execute(
+            builder.eid,
+            ADMIN,
+            PauseEngagement(occurred_at=at, reason="Before the snapshot", key="pause-1"),
+        )
 
     first = pause(builder.app)
-    builder.app.resume(builder.eid, ADMIN, builder.at())
+    builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
     while builder.engagement().version < 105:
-        builder.app.assess_trust(
+        builder.app.execute(
             builder.eid,
             COACH_A,
-            builder.at(),
-            protagonist_id=builder.p1,
-            toward_id=builder.p2,
-            challenge="presence",
-            score=builder.engagement().version % 11,
+            AssessTrust(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                toward_id=builder.p2,
+                challenge="presence",
+                score=builder.engagement().version % 11,
+            ),
         )
     assert second_app.snapshots is not None
     snapshots = list(second_app.snapshots.get(builder.eid))
@@ -287,17 +304,19 @@ def test_crash_while_storing_a_two_event_command_leaves_nothing_half_written(
     before = recorded(builder.app, builder.eid)
 
     def renegotiate() -> Any:
-        return builder.app.renegotiate_commitment(
+        return builder.app.execute(
             builder.eid,
             COACH_A,
-            builder.at(),
-            commitment_id=cid,
-            owners=[builder.p1],
-            to_whom=[builder.p2],
-            what="Every other week.",
-            due_on=builder.due(20),
-            reason="Closing.",
-            key="renegotiate",
+            RenegotiateCommitment(
+                occurred_at=builder.at(),
+                commitment_id=cid,
+                owners=[builder.p1],
+                to_whom=[builder.p2],
+                what="Every other week.",
+                due_on=builder.due(20),
+                reason="Closing.",
+                key="renegotiate",
+            ),
         )
 
     with (

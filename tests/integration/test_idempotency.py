@@ -21,6 +21,17 @@ from hypothesis import strategies as st
 from domain import errors
 from domain.application import NAMESPACE, Receipt
 from domain.ciphers import MasterKey
+from domain.commands import (
+    AssessTrust,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    OpenEngagement,
+    PauseEngagement,
+    RenegotiateCommitment,
+)
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
@@ -39,15 +50,17 @@ def builder(app: Trustpath) -> EngagementBuilder:
 
 
 def _session(b: EngagementBuilder, key: str, notes: str = "Tense start.") -> Receipt:
-    return b.app.hold_individual_session(
+    return b.app.execute(
         b.eid,
         COACH_A,
-        b.at(),
-        protagonist_id=b.p1,
-        duration_minutes=50,
-        challenges=["presence"],
-        notes=notes,
-        key=key,
+        HoldIndividualSession(
+            occurred_at=b.at(),
+            protagonist_id=b.p1,
+            duration_minutes=50,
+            challenges=["presence"],
+            notes=notes,
+            key=key,
+        ),
     )
 
 
@@ -79,7 +92,9 @@ def test_key_reused_for_a_different_command_is_refused(builder: EngagementBuilde
     _session(builder, "reused")
     builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="x", key="reused"),
+        lambda: builder.app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="x", key="reused")
+        ),
     )
 
 
@@ -99,17 +114,19 @@ def test_renegotiation_resent_returns_the_receipt_of_both_its_events(
     cid = builder.with_commitment()
 
     def renegotiate() -> Receipt:
-        return builder.app.renegotiate_commitment(
+        return builder.app.execute(
             builder.eid,
             COACH_A,
-            builder.at(),
-            commitment_id=cid,
-            owners=[builder.p1],
-            to_whom=[builder.p2],
-            what="Every other week.",
-            due_on=builder.due(20),
-            reason="Closing.",
-            key="renegotiate-1",
+            RenegotiateCommitment(
+                occurred_at=builder.at(),
+                commitment_id=cid,
+                owners=[builder.p1],
+                to_whom=[builder.p2],
+                what="Every other week.",
+                due_on=builder.due(20),
+                reason="Closing.",
+                key="renegotiate-1",
+            ),
         )
 
     first = renegotiate()
@@ -125,14 +142,17 @@ def test_renegotiation_resent_returns_the_receipt_of_both_its_events(
 
 def test_opening_resent_with_the_same_key_returns_the_same_engagement(app: Trustpath) -> None:
     def open_it(title: str = "Board") -> Receipt:
-        return app.open_engagement(
+        return app.execute(
+            None,
             ADMIN,
-            datetime.now(UTC) - timedelta(hours=1),
-            title=title,
-            organisation="Acme",
-            context="",
-            sponsor="hr",
-            key="open-1",
+            OpenEngagement(
+                occurred_at=datetime.now(UTC) - timedelta(hours=1),
+                title=title,
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+                key="open-1",
+            ),
         )
 
     first = open_it()
@@ -159,15 +179,17 @@ def test_refused_command_is_accepted_with_its_key_once_the_rule_allows_it(
     builder.contracted()
 
     def hold() -> Receipt:
-        return builder.app.hold_relationship_session(
+        return builder.app.execute(
             builder.eid,
             COACH_A,
-            builder.at(),
-            challenge="confrontation",
-            present=list(builder.protagonists),
-            duration_minutes=60,
-            shared_notes="Face to face.",
-            key="first-meeting",
+            HoldRelationshipSession(
+                occurred_at=builder.at(),
+                challenge="confrontation",
+                present=list(builder.protagonists),
+                duration_minutes=60,
+                shared_notes="Face to face.",
+                key="first-meeting",
+            ),
         )
 
     builder.refused(errors.IndividualSessionsMissingError, hold)
@@ -205,14 +227,16 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
     builder.contracted()
 
     def consent(who: Actor) -> Receipt:
-        return builder.app.give_consent(
+        return builder.app.execute(
             builder.eid,
             who,
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
-            evidence="Signed form",
-            key="consent-1",
+            GiveConsent(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                scope="recording",
+                evidence="Signed form",
+                key="consent-1",
+            ),
         )
 
     consent(COACH_A)
@@ -223,8 +247,12 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> Receipt:
-    return b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
+    return b.app.execute(
+        b.eid,
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
+        ),
     )
 
 
@@ -246,15 +274,17 @@ def test_command_without_sealed_content_still_replays_after_the_erasure(
     builder.contracted()
 
     def assess() -> Receipt:
-        return builder.app.assess_trust(
+        return builder.app.execute(
             builder.eid,
             COACH_A,
-            builder.at(),
-            protagonist_id=builder.p1,
-            toward_id=builder.p2,
-            challenge="presence",
-            score=4,
-            key="assess-1",
+            AssessTrust(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                toward_id=builder.p2,
+                challenge="presence",
+                score=4,
+                key="assess-1",
+            ),
         )
 
     first = assess()
@@ -271,18 +301,25 @@ def test_command_without_a_key_stores_no_fingerprint(builder: EngagementBuilder)
 def test_engagement_and_item_ids_are_not_computable_from_the_key_alone(
     app: Trustpath, store_url: str, master_key: MasterKey, tmp_path: Path
 ) -> None:
-    opened = app.open_engagement(
+    opened = app.execute(
+        None,
         ADMIN,
-        datetime.now(UTC) - timedelta(hours=1),
-        title="Board",
-        organisation="Acme",
-        context="",
-        sponsor="hr",
-        key="open-7",
+        OpenEngagement(
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            title="Board",
+            organisation="Acme",
+            context="",
+            sponsor="hr",
+            key="open-7",
+        ),
     )
     eid = opened.engagement_id
     assert eid != uuid5(NAMESPACE, "open|open-7")
-    pid = app.enrol_protagonist(eid, ADMIN, datetime.now(UTC), name="A", kind="person", key="e-1")
+    pid = app.execute(
+        eid,
+        ADMIN,
+        EnrolProtagonist(occurred_at=datetime.now(UTC), name="A", kind="person", key="e-1"),
+    )
     assert pid.item_id != str(uuid5(NAMESPACE, f"{eid}|protagonist|e-1"))
     restarted = make_app(store_url, master_key)
     another_key = make_app(f"sqlite:///{tmp_path / 'other.db'}", MasterKey.generate())
@@ -308,7 +345,11 @@ def test_command_resent_after_the_fingerprint_upgrade_is_refused_not_applied_twi
     builder.app.save(engagement)
     error = builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Summer", key="old-key"),
+        lambda: builder.app.execute(
+            builder.eid,
+            ADMIN,
+            PauseEngagement(occurred_at=builder.at(), reason="Summer", key="old-key"),
+        ),
     )
     assert "cannot be compared" in str(error)
 
@@ -329,7 +370,16 @@ def test_opening_resent_after_the_id_upgrade_opens_no_second_engagement(app: Tru
     app.save(old)
     position = app.recorder.max_notification_id()
     with pytest.raises(errors.IdempotencyKeyReusedError):
-        app.open_engagement(
-            ADMIN, at, title="Board", organisation="Acme", context="", sponsor="hr", key="old-open"
+        app.execute(
+            None,
+            ADMIN,
+            OpenEngagement(
+                occurred_at=at,
+                title="Board",
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+                key="old-open",
+            ),
         )
     assert app.recorder.max_notification_id() == position

@@ -17,6 +17,20 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import errors
+from domain.commands import (
+    AssignCoach,
+    CloseEarly,
+    CompleteEngagement,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    OpenEngagement,
+    PauseEngagement,
+    ReassignCoach,
+    ResumeEngagement,
+    SignAgreement,
+    WithdrawConsent,
+)
 from domain.state import Command
 from domain.values import Actor
 from tests.unit.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
@@ -57,8 +71,10 @@ def test_enrolment_is_refused_when_the_protagonist_is_already_enrolled(
 
 
 def test_protagonist_may_be_an_entity(builder: EngagementBuilder) -> None:
-    receipt = builder.app.enrol_protagonist(
-        builder.eid, ADMIN, builder.at(), name="Executive committee", kind="entity"
+    receipt = builder.app.execute(
+        builder.eid,
+        ADMIN,
+        EnrolProtagonist(occurred_at=builder.at(), name="Executive committee", kind="entity"),
     )
     assert builder.engagement().protagonists[receipt.item_id]["kind"] == "entity"
 
@@ -79,14 +95,16 @@ def test_coach_reassignment_is_refused_when_no_coach_was_assigned(
     pid = builder.enrol()
     builder.refused(
         errors.CoachNotAssignedError,
-        lambda: builder.app.reassign_coach(
+        lambda: builder.app.execute(
             builder.eid,
             ADMIN,
-            builder.at(),
-            protagonist_id=pid,
-            coach_id=COACH_B.id,
-            coach_name="B",
-            reason="Conflict of interest",
+            ReassignCoach(
+                occurred_at=builder.at(),
+                protagonist_id=pid,
+                coach_id=COACH_B.id,
+                coach_name="B",
+                reason="Conflict of interest",
+            ),
         ),
     )
 
@@ -96,14 +114,16 @@ def test_coach_reassignment_leaves_the_protagonist_exactly_one_coach(
 ) -> None:
     builder.contracted()
     newcomer = Actor("coach-c", "coach")
-    builder.app.reassign_coach(
+    builder.app.execute(
         builder.eid,
         ADMIN,
-        builder.at(),
-        protagonist_id=builder.p1,
-        coach_id=newcomer.id,
-        coach_name="C",
-        reason="Conflict of interest",
+        ReassignCoach(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p1,
+            coach_id=newcomer.id,
+            coach_name="C",
+            reason="Conflict of interest",
+        ),
     )
     builder.coach_of[builder.p1] = COACH_A
     builder.refused(
@@ -120,14 +140,16 @@ def test_coach_reassignment_is_refused_when_the_coach_is_the_same(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.reassign_coach(
+        lambda: builder.app.execute(
             builder.eid,
             ADMIN,
-            builder.at(),
-            protagonist_id=builder.p1,
-            coach_id=COACH_A.id,
-            coach_name="A",
-            reason="Same",
+            ReassignCoach(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                coach_id=COACH_A.id,
+                coach_name="A",
+                reason="Same",
+            ),
         ),
     )
 
@@ -172,12 +194,10 @@ def test_individual_session_is_refused_after_coaching_consent_is_withdrawn(
 ) -> None:
     builder.contracted()
     builder.individual_session(builder.p1)
-    builder.app.withdraw_consent(
+    builder.app.execute(
         builder.eid,
         builder.protagonist(builder.p1),
-        builder.at(),
-        protagonist_id=builder.p1,
-        scope="coaching",
+        WithdrawConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="coaching"),
     )
     builder.refused(errors.ConsentNotGivenError, lambda: builder.individual_session(builder.p1))
 
@@ -186,13 +206,15 @@ def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_co
     builder: EngagementBuilder,
 ) -> None:
     builder.at_gate()
-    builder.app.withdraw_consent(
+    builder.app.execute(
         builder.eid,
         COACH_B,
-        builder.at(),
-        protagonist_id=builder.p2,
-        scope="coaching",
-        evidence="Signed letter of withdrawal",
+        WithdrawConsent(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p2,
+            scope="coaching",
+            evidence="Signed letter of withdrawal",
+        ),
     )
     builder.refused(errors.ConsentNotGivenError, builder.relationship_session)
 
@@ -203,28 +225,50 @@ def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_co
 def _admin_commands(b: EngagementBuilder) -> dict[str, Callable[[Actor], object]]:
     app, eid = b.app, b.eid
     return {
-        "sign": lambda who: app.sign_agreement(
+        "sign": lambda who: app.execute(
             eid,
             who,
-            b.at(),
-            parties=["x"],
-            confidentiality="c",
-            sponsor_may_be_told=[],
-            retention_days=30,
+            SignAgreement(
+                occurred_at=b.at(),
+                parties=["x"],
+                confidentiality="c",
+                sponsor_may_be_told=[],
+                retention_days=30,
+            ),
         ),
-        "enrol": lambda who: app.enrol_protagonist(eid, who, b.at(), name="N", kind="person"),
-        "assign": lambda who: app.assign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
+        "enrol": lambda who: app.execute(
+            eid, who, EnrolProtagonist(occurred_at=b.at(), name="N", kind="person")
         ),
-        "reassign": lambda who: app.reassign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z", reason="r"
+        "assign": lambda who: app.execute(
+            eid,
+            who,
+            AssignCoach(
+                occurred_at=b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
+            ),
         ),
-        "pause": lambda who: app.pause(eid, who, b.at(), reason="Holidays"),
-        "resume": lambda who: app.resume(eid, who, b.at()),
-        "complete": lambda who: app.complete(eid, who, b.at()),
-        "close_early": lambda who: app.close_early(eid, who, b.at(), reason="Budget cut"),
-        "erase": lambda who: app.execute_erasure(
-            eid, who, b.at(), protagonist_id=b.p1, request_reference="GDPR-1"
+        "reassign": lambda who: app.execute(
+            eid,
+            who,
+            ReassignCoach(
+                occurred_at=b.at(),
+                protagonist_id=b.p1,
+                coach_id="coach-z",
+                coach_name="Z",
+                reason="r",
+            ),
+        ),
+        "pause": lambda who: app.execute(
+            eid, who, PauseEngagement(occurred_at=b.at(), reason="Holidays")
+        ),
+        "resume": lambda who: app.execute(eid, who, ResumeEngagement(occurred_at=b.at())),
+        "complete": lambda who: app.execute(eid, who, CompleteEngagement(occurred_at=b.at())),
+        "close_early": lambda who: app.execute(
+            eid, who, CloseEarly(occurred_at=b.at(), reason="Budget cut")
+        ),
+        "erase": lambda who: app.execute(
+            eid,
+            who,
+            ExecuteErasure(occurred_at=b.at(), protagonist_id=b.p1, request_reference="GDPR-1"),
         ),
     }
 
@@ -246,8 +290,12 @@ def test_engagement_opening_is_refused_when_the_actor_is_not_the_practice_admin(
 ) -> None:
     before = builder.app.recorder.max_notification_id()
     with pytest.raises(errors.ActionNotAllowedError):
-        builder.app.open_engagement(
-            COACH_A, builder.at(), title="T", organisation="O", context="", sponsor="s"
+        builder.app.execute(
+            None,
+            COACH_A,
+            OpenEngagement(
+                occurred_at=builder.at(), title="T", organisation="O", context="", sponsor="s"
+            ),
         )
     assert builder.app.recorder.max_notification_id() == before
 
@@ -256,12 +304,10 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     builder.contracted()
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: builder.app.give_consent(
+        lambda: builder.app.execute(
             builder.eid,
             builder.protagonist(builder.p2),
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     )
 
@@ -271,21 +317,23 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach"), COACH_B],
     ids=["sponsor", "admin", "coach elsewhere", "another coach of the engagement"],
 )
-@pytest.mark.parametrize("command", ["give_consent", "withdraw_consent"])
+@pytest.mark.parametrize("command", [GiveConsent, WithdrawConsent])
 def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_their_coach(
-    builder: EngagementBuilder, who: Actor, command: str
+    builder: EngagementBuilder, who: Actor, command: type[GiveConsent | WithdrawConsent]
 ) -> None:
     builder.contracted()
     assert builder.coach(builder.p1) == COACH_A
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: getattr(builder.app, command)(
+        lambda: builder.app.execute(
             builder.eid,
             who,
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="sponsor_reporting",
-            evidence="A letter",
+            command(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                scope="sponsor_reporting",
+                evidence="A letter",
+            ),
         ),
     )
 
@@ -296,8 +344,10 @@ def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.give_consent(
-            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, scope="recording"
+        lambda: builder.app.execute(
+            builder.eid,
+            COACH_A,
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     )
 
@@ -306,12 +356,14 @@ def test_consent_recorded_by_the_protagonists_own_coach_from_written_consent_is_
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    builder.app.give_consent(
+    builder.app.execute(
         builder.eid,
         COACH_A,
-        builder.at(),
-        protagonist_id=builder.p1,
-        scope="recording",
-        evidence="Signed form, 3 March",
+        GiveConsent(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p1,
+            scope="recording",
+            evidence="Signed form, 3 March",
+        ),
     )
     assert builder.engagement().protagonists[builder.p1]["consents"]["recording"] is True

@@ -18,6 +18,16 @@ from typing import Any
 import pytest
 
 from domain import errors
+from domain.commands import (
+    CloseEarly,
+    CompleteEngagement,
+    HoldFollowUp,
+    HoldIndividualSession,
+    OpenEngagement,
+    PauseEngagement,
+    RequestTermination,
+    ResumeEngagement,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
 from tests.unit.builders import ADMIN, AUDITOR, COACH_A, SPONSOR, EngagementBuilder
@@ -26,24 +36,31 @@ pytestmark = pytest.mark.unit
 
 
 def _pause(b: EngagementBuilder) -> None:
-    b.app.pause(b.eid, ADMIN, b.at(), reason="Summer break")
+    b.app.execute(b.eid, ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer break"))
 
 
 def _terminate(b: EngagementBuilder, who: Actor = COACH_A) -> None:
-    b.app.request_termination(b.eid, who, b.at(), reason="No longer useful")
+    b.app.execute(b.eid, who, RequestTermination(occurred_at=b.at(), reason="No longer useful"))
 
 
 def _close(b: EngagementBuilder) -> None:
-    b.app.close_early(b.eid, ADMIN, b.at(), reason="Sponsor withdrew funding")
+    b.app.execute(b.eid, ADMIN, CloseEarly(occurred_at=b.at(), reason="Sponsor withdrew funding"))
 
 
 def _complete(b: EngagementBuilder) -> None:
-    b.app.complete(b.eid, ADMIN, b.at())
+    b.app.execute(b.eid, ADMIN, CompleteEngagement(occurred_at=b.at()))
 
 
 def _follow_up(b: EngagementBuilder, months: int = 3, who: Actor = COACH_A) -> object:
-    return b.app.hold_follow_up(
-        b.eid, who, b.at(), months_after=months, trust_lasted=True, shared_notes="Still talking."
+    return b.app.execute(
+        b.eid,
+        who,
+        HoldFollowUp(
+            occurred_at=b.at(),
+            months_after=months,
+            trust_lasted=True,
+            shared_notes="Still talking.",
+        ),
     )
 
 
@@ -72,7 +89,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 ) -> None:
     builder.at_gate()
     _pause(builder)
-    builder.app.resume(builder.eid, ADMIN, builder.at())
+    builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
     builder.relationship_session()
     assert builder.engagement().phase == "relationship"
 
@@ -80,7 +97,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 def test_resume_is_refused_when_the_engagement_is_not_paused(builder: EngagementBuilder) -> None:
     builder.refused(
         errors.EngagementNotPausedError,
-        lambda: builder.app.resume(builder.eid, ADMIN, builder.at()),
+        lambda: builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at())),
     )
 
 
@@ -194,7 +211,9 @@ def test_early_closure_is_the_way_out_before_the_minimums_are_met(
 def test_early_closure_is_refused_without_a_reason(builder: EngagementBuilder, reason: str) -> None:
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.close_early(builder.eid, ADMIN, builder.at(), reason=reason),
+        lambda: builder.app.execute(
+            builder.eid, ADMIN, CloseEarly(occurred_at=builder.at(), reason=reason)
+        ),
     )
 
 
@@ -251,13 +270,15 @@ def test_occurred_at_in_the_future_is_refused(builder: EngagementBuilder) -> Non
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     builder.refused(
         errors.OccurredInFutureError,
-        lambda: builder.app.hold_individual_session(
+        lambda: builder.app.execute(
             builder.eid,
             COACH_A,
-            tomorrow,
-            protagonist_id=builder.p1,
-            duration_minutes=60,
-            challenges=["presence"],
+            HoldIndividualSession(
+                occurred_at=tomorrow,
+                protagonist_id=builder.p1,
+                duration_minutes=60,
+                challenges=["presence"],
+            ),
         ),
     )
 
@@ -267,7 +288,9 @@ def test_occurred_at_before_the_engagement_opened_is_refused(builder: Engagement
     before = builder.opened_at - timedelta(seconds=1)
     builder.refused(
         errors.OccurredBeforeOpeningError,
-        lambda: builder.app.pause(builder.eid, ADMIN, before, reason="Too early"),
+        lambda: builder.app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=before, reason="Too early")
+        ),
     )
 
 
@@ -275,7 +298,9 @@ def test_occurred_at_without_a_time_zone_is_refused(builder: EngagementBuilder) 
     naive = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.pause(builder.eid, ADMIN, naive, reason="Naive"),
+        lambda: builder.app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=naive, reason="Naive")
+        ),
     )
 
 
@@ -283,20 +308,25 @@ def test_occurred_at_a_little_ahead_of_the_server_clock_is_accepted(
     builder: EngagementBuilder,
 ) -> None:
     slightly_ahead = datetime.now(UTC) + timedelta(seconds=5)
-    builder.app.pause(builder.eid, ADMIN, slightly_ahead, reason="Clocks differ")
+    builder.app.execute(
+        builder.eid, ADMIN, PauseEngagement(occurred_at=slightly_ahead, reason="Clocks differ")
+    )
     assert builder.engagement().last_activity == slightly_ahead
 
 
 def test_engagement_opening_in_the_future_is_refused(sqlite_app: Trustpath) -> None:
     before = sqlite_app.recorder.max_notification_id()
     with pytest.raises(errors.OccurredInFutureError):
-        sqlite_app.open_engagement(
+        sqlite_app.execute(
+            None,
             ADMIN,
-            datetime.now(UTC) + timedelta(days=2),
-            title="Later",
-            organisation="Acme",
-            context="",
-            sponsor="hr",
+            OpenEngagement(
+                occurred_at=datetime.now(UTC) + timedelta(days=2),
+                title="Later",
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+            ),
         )
     assert sqlite_app.recorder.max_notification_id() == before
 
@@ -305,7 +335,11 @@ def test_unknown_engagement_is_reported_as_not_found(sqlite_app: Trustpath) -> N
     from uuid import uuid4
 
     with pytest.raises(errors.EngagementNotFoundError):
-        sqlite_app.pause(uuid4(), ADMIN, datetime.now(UTC), reason="Nothing to pause")
+        sqlite_app.execute(
+            uuid4(),
+            ADMIN,
+            PauseEngagement(occurred_at=datetime.now(UTC), reason="Nothing to pause"),
+        )
 
 
 @pytest.mark.parametrize("field", ["title", "organisation", "sponsor"])
@@ -316,5 +350,5 @@ def test_engagement_opening_is_refused_when_required_text_is_empty(
     args[field] = " "
     before = sqlite_app.recorder.max_notification_id()
     with pytest.raises(errors.InvalidValueError):
-        sqlite_app.open_engagement(ADMIN, datetime.now(UTC), **args)
+        sqlite_app.execute(None, ADMIN, OpenEngagement(occurred_at=datetime.now(UTC), **args))
     assert sqlite_app.recorder.max_notification_id() == before
