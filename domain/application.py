@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
@@ -121,6 +121,22 @@ class CommandSide(Application[UUID]):
         if recorder is None:
             return super().construct_snapshot_store()
         return self.factory.event_store(mapper=self.mapper, recorder=recorder)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library's snapshots, taken from the engagement just saved when it stands at
+        the snapshot's version instead of reloaded from the store (up to a hundred events):
+        the same state, since an engagement changes only by its events."""
+        interval = self.snapshotting_intervals.get(Engagement)
+        if self.snapshots is None or not interval:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if not isinstance(aggregate, Engagement) or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([Engagement.Snapshot.take(aggregate)])
+            else:  # an earlier event of a save of several: reloaded, the library's way
+                self.take_snapshot(event.originator_id, event.originator_version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
