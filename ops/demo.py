@@ -7,16 +7,20 @@ that every `occurred_at` is real and in order. Each run opens a new engagement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
+from domain.application import Receipt
 from domain.commands import (
     AssessTrust,
     AssignCoach,
     BreakCommitment,
     CompleteEngagement,
     DeclareIntention,
+    EngagementCommand,
     EnrolProtagonist,
     GiveConsent,
     HoldIndividualSession,
@@ -31,6 +35,9 @@ from domain.commands import (
 )
 from domain.trustpath import Trustpath
 from domain.values import Actor
+
+Do = Callable[[Actor, EngagementCommand], Receipt]
+"""Runs one command on the demo's engagement."""
 
 ADMIN = Actor("practice-admin", "admin")
 COACH_A = Actor("coach-amelie", "coach")
@@ -74,17 +81,16 @@ def play(app: Trustpath, now: datetime | None = None) -> DemoRun:
         ),
     )
     run = DemoRun(receipt.engagement_id)
-    _contract(app, run, clock)
-    _individual_space(app, run, clock)
-    _relationship_space(app, run, clock)
-    _complete(app, run, clock)
+    do = partial(app.execute, receipt.engagement_id)
+    _contract(do, run, clock)
+    _individual_space(do, run, clock)
+    _relationship_space(do, run, clock)
+    _complete(do, run, clock)
     return run
 
 
-def _contract(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid = run.engagement_id
-    app.execute(
-        eid,
+def _contract(do: Do, run: DemoRun, clock: Clock) -> None:
+    do(
         ADMIN,
         SignAgreement(
             occurred_at=clock.next(1),
@@ -95,12 +101,9 @@ def _contract(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         ),
     )
     for label, name, coach in (("cfo", "Claire Martin", COACH_A), ("coo", "Omar Haddad", COACH_B)):
-        pid = app.execute(
-            eid, ADMIN, EnrolProtagonist(occurred_at=clock.next(0.1), name=name, kind="person")
-        ).item_id
+        pid = do(ADMIN, EnrolProtagonist(occurred_at=clock.next(0.1), name=name)).item_id
         run.protagonists[label] = pid
-        app.execute(
-            eid,
+        do(
             ADMIN,
             AssignCoach(
                 occurred_at=clock.next(0.1),
@@ -111,8 +114,7 @@ def _contract(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         )
         protagonist = Actor(pid, "protagonist")
         for scope in ("coaching", "sponsor_reporting"):
-            app.execute(
-                eid,
+            do(
                 protagonist,
                 GiveConsent(occurred_at=clock.next(0.1), protagonist_id=pid, scope=scope),
             )
@@ -128,83 +130,64 @@ INDIVIDUAL = [
 ]
 
 
-def _individual_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid, p = run.engagement_id, run.protagonists
+def _individual_space(do: Do, run: DemoRun, clock: Clock) -> None:
+    p = run.protagonists
     coach = {"cfo": COACH_A, "coo": COACH_B}
-    for label, challenges, notes in INDIVIDUAL[:2]:
-        app.execute(
-            eid,
-            coach[label],
-            HoldIndividualSession(
-                occurred_at=clock.next(),
-                protagonist_id=p[label],
-                duration_minutes=75,
-                challenges=challenges,
-                notes=notes,
-            ),
-        )
+    _individual_sessions(do, run, INDIVIDUAL[:2], 75, clock)
     baseline = {"presence": 3, "confrontation": 2, "commitment": 3, "responsibility": 2}
     for label, other, shift in (("cfo", "coo", 0), ("coo", "cfo", -1)):
         for challenge, score in (*baseline.items(), ("recognition", 1 - shift)):
-            _assess(app, run, coach[label], label, other, challenge, score + shift, clock)
+            _assess(do, run, (label, other), challenge, score + shift, clock)
     intentions = {
         "cfo": ("I want to work with Omar without fearing ambushes.", "To work together openly."),
         "coo": ("I want Claire to trust my hiring plans.", "To rebuild a working trust."),
     }
     for label, (text, shared) in intentions.items():
-        app.execute(
-            eid,
+        do(
             coach[label],
             DeclareIntention(occurred_at=clock.next(1), protagonist_id=p[label], text=text),
         )
-        app.execute(
-            eid,
+        do(
             Actor(p[label], "protagonist"),
             ShareIntention(occurred_at=clock.next(1), protagonist_id=p[label], shared_text=shared),
         )
-    for label, challenges, notes in INDIVIDUAL[2:]:
-        app.execute(
-            eid,
-            coach[label],
-            HoldIndividualSession(
-                occurred_at=clock.next(),
-                protagonist_id=p[label],
-                duration_minutes=60,
-                challenges=challenges,
-                notes=notes,
-            ),
+    _individual_sessions(do, run, INDIVIDUAL[2:], 60, clock)
+
+
+def _individual_sessions(
+    do: Do, run: DemoRun, sessions: list[tuple[str, list[str], str]], minutes: int, clock: Clock
+) -> None:
+    coach = {"cfo": COACH_A, "coo": COACH_B}
+    for label, challenges, notes in sessions:
+        session = HoldIndividualSession(
+            occurred_at=clock.next(),
+            protagonist_id=run.protagonists[label],
+            duration_minutes=minutes,
+            challenges=challenges,
+            notes=notes,
         )
+        do(coach[label], session)
 
 
 def _assess(
-    app: Trustpath,
-    run: DemoRun,
-    coach: Actor,
-    who: str,
-    toward: str,
-    challenge: str,
-    score: int,
-    clock: Clock,
+    do: Do, run: DemoRun, who: tuple[str, str], challenge: str, score: int, clock: Clock
 ) -> None:
-    p = run.protagonists
-    app.execute(
-        run.engagement_id,
-        coach,
-        AssessTrust(
-            occurred_at=clock.next(0.2),
-            protagonist_id=p[who],
-            toward_id=p[toward],
-            challenge=challenge,
-            score=score,
-        ),
+    """`who[0]`'s coach records their trust toward `who[1]`."""
+    p, coach = run.protagonists, {"cfo": COACH_A, "coo": COACH_B}[who[0]]
+    assessment = AssessTrust(
+        occurred_at=clock.next(0.2),
+        protagonist_id=p[who[0]],
+        toward_id=p[who[1]],
+        challenge=challenge,
+        score=score,
     )
+    do(coach, assessment)
 
 
-def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid, p = run.engagement_id, run.protagonists
+def _relationship_space(do: Do, run: DemoRun, clock: Clock) -> None:
+    p = run.protagonists
     both = [p["cfo"], p["coo"]]
-    app.execute(
-        eid,
+    do(
         COACH_A,
         RecordPresenceSetback(
             occurred_at=clock.next(),
@@ -232,8 +215,7 @@ def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         ("recognition", "Claire thanked Omar for the logistics turnaround.", []),
     ]
     for challenge, notes, commitments in plan:
-        sid = app.execute(
-            eid,
+        sid = do(
             COACH_A,
             HoldRelationshipSession(
                 occurred_at=clock.next(10),
@@ -247,8 +229,7 @@ def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         ).item_id
         for owner, to_whom, what in commitments:
             owners = both if owner == "group" else [p[owner]]
-            cid = app.execute(
-                eid,
+            cid = do(
                 COACH_B,
                 MakeCommitment(
                     occurred_at=clock.next(0.1),
@@ -261,19 +242,17 @@ def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
                 ),
             ).item_id
             run.commitments[challenge] = cid
-        _after_session(app, run, challenge, clock)
+        _after_session(do, run, challenge, clock)
 
 
-def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -> None:
-    eid, c = run.engagement_id, run.commitments
-    coach = {"cfo": COACH_A, "coo": COACH_B}
+def _after_session(do: Do, run: DemoRun, challenge: str, clock: Clock) -> None:
+    c = run.commitments
     scores = {"confrontation": 4, "commitment": 5, "responsibility": 6, "recognition": 8}
     for who, other in (("cfo", "coo"), ("coo", "cfo")):
-        _assess(app, run, coach[who], who, other, challenge, scores[challenge], clock)
-        _assess(app, run, coach[who], who, other, "presence", scores[challenge] - 1, clock)
+        _assess(do, run, (who, other), challenge, scores[challenge], clock)
+        _assess(do, run, (who, other), "presence", scores[challenge] - 1, clock)
     if challenge == "commitment":
-        app.execute(
-            eid,
+        do(
             COACH_A,
             HonourCommitment(
                 occurred_at=clock.next(5),
@@ -284,8 +263,7 @@ def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -
             ),
         )
     if challenge == "responsibility":
-        app.execute(
-            eid,
+        do(
             COACH_B,
             BreakCommitment(
                 occurred_at=clock.next(2),
@@ -293,14 +271,12 @@ def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -
                 reason="Two hires announced before the plan was shared.",
             ),
         )
-        renegotiated = app.execute(
-            eid,
+        renegotiated = do(
             COACH_A,
             RenegotiateCommitment(
                 occurred_at=clock.next(1),
                 commitment_id=c["responsibility"],
                 owners=[run.protagonists["cfo"], run.protagonists["coo"]],
-                to_whom=[],
                 what="Hold the weekly slot, every other week during closing",
                 due_on=(clock.at + timedelta(days=30)).date(),
                 reason="Closing weeks clash.",
@@ -308,19 +284,15 @@ def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -
         )
         c["renegotiated"] = renegotiated.item_id
     if challenge == "recognition":
-        app.execute(
-            eid,
+        do(
             COACH_B,
             HonourCommitment(
                 occurred_at=clock.next(5),
                 commitment_id=c["renegotiated"],
                 evidence="Seven of eight slots held.",
-                assessed_by="coach",
             ),
         )
 
 
-def _complete(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    run.last_position = app.execute(
-        run.engagement_id, ADMIN, CompleteEngagement(occurred_at=clock.next(2))
-    ).position
+def _complete(do: Do, run: DemoRun, clock: Clock) -> None:
+    run.last_position = do(ADMIN, CompleteEngagement(occurred_at=clock.next(2))).position
