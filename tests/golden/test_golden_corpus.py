@@ -153,8 +153,7 @@ def _play_the_rest(app: Trustpath) -> UUID:
     session = b.individual_session(b.p1, notes="Fictional notes for the golden corpus.")
     b.declare(b.p1, "First intention.")
     b.declare(b.p1, "Revised intention.")
-    app.execute(
-        b.eid,
+    b.run(
         ADMIN,
         ReassignCoach(
             occurred_at=b.at(),
@@ -166,26 +165,21 @@ def _play_the_rest(app: Trustpath) -> UUID:
         ),
     )
     b.coach_of[b.p2] = Actor("coach-c", "coach")
-    app.execute(
-        b.eid,
+    b.run(
         b.protagonist(b.p1),
         GiveConsent(occurred_at=b.at(), protagonist_id=b.p1, scope="recording"),
     )
-    app.execute(
-        b.eid,
+    b.run(
         b.protagonist(b.p1),
         WithdrawConsent(occurred_at=b.at(), protagonist_id=b.p1, scope="recording", key="golden-w"),
     )
-    app.execute(
-        b.eid, ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer", key="golden-pause")
-    )
-    app.execute(b.eid, ADMIN, ResumeEngagement(occurred_at=b.at()))
+    b.run(ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer", key="golden-pause"))
+    b.run(ADMIN, ResumeEngagement(occurred_at=b.at()))
     b.individual_session(b.p2)
     b.declare(b.p2)
     b.relationship_session()
     cid = b.commitment()
-    app.execute(
-        b.eid,
+    b.run(
         COACH_A,
         WithdrawCommitment(occurred_at=b.at(), commitment_id=cid, reason="No longer needed"),
     )
@@ -205,21 +199,16 @@ def _play_the_rest(app: Trustpath) -> UUID:
         item="status",
     )
     app.save(record)
-    app.execute(
-        b.eid, b.protagonist(b.p2), RequestTermination(occurred_at=b.at(), reason="Moving on")
-    )
-    app.execute(
-        b.eid,
+    b.run(b.protagonist(b.p2), RequestTermination(occurred_at=b.at(), reason="Moving on"))
+    b.run(
         ADMIN,
         CloseEarly(occurred_at=b.at(), reason="Termination requested", key="golden-close"),
     )
-    app.execute(
-        b.eid,
+    b.run(
         COACH_A,
         HoldFollowUp(occurred_at=b.at(), months_after=3, trust_lasted=True, shared_notes="OK"),
     )
-    app.execute(
-        b.eid,
+    b.run(
         ADMIN,
         ExecuteErasure(occurred_at=b.at(), protagonist_id=b.p1, request_reference="GDPR-1"),
     )

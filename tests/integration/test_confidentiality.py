@@ -47,8 +47,7 @@ def _write_marked_content(b: EngagementBuilder, marker: str) -> None:
     b.individual_session(b.p2, notes=f"{marker}")
     b.declare(b.p1, f"intention {marker}")
     b.declare(b.p1, f"revised intention {marker}")
-    b.app.execute(
-        b.eid,
+    b.run(
         COACH_A,
         ShareIntention(occurred_at=b.at(), protagonist_id=b.p1, shared_text=f"{marker}-SHARED"),
     )
@@ -111,8 +110,7 @@ def test_postgresql_tables_hold_no_plaintext_of_confidential_content(
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> object:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         ADMIN,
         ExecuteErasure(
             occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-42"
@@ -175,8 +173,7 @@ def test_erasure_is_refused_when_not_requested_through_the_practice_admin(
     builder.individual_session(builder.p1, notes="Still readable.")
     builder.refused(
         errors.ActionNotAllowedError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             COACH_A,
             ExecuteErasure(
                 occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="x"
@@ -199,8 +196,7 @@ def test_erasure_cut_short_before_the_key_is_destroyed_completes_when_resent(
 
     vault.destroy = crash  # type: ignore[method-assign]
     with pytest.raises(OSError, match="power cut"):
-        builder.app.execute(
-            builder.eid,
+        builder.run(
             ADMIN,
             ExecuteErasure(
                 occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"
@@ -209,8 +205,7 @@ def test_erasure_cut_short_before_the_key_is_destroyed_completes_when_resent(
     del vault.destroy
     assert builder.engagement().protagonists[builder.p1]["erased"] is True
     with pytest.raises(errors.AlreadyErasedError):
-        builder.app.execute(
-            builder.eid,
+        builder.run(
             ADMIN,
             ExecuteErasure(
                 occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"

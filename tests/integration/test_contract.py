@@ -73,7 +73,7 @@ def test_engagement_reloads_identically_in_a_new_application(
 ) -> None:
     builder.minimums_met()
     builder.commitment()
-    builder.app.execute(builder.eid, ADMIN, CompleteEngagement(occurred_at=builder.at()))
+    builder.run(ADMIN, CompleteEngagement(occurred_at=builder.at()))
     live = state_of(builder.engagement())
     assert state_of(second_app.engagement(builder.eid)) == live
     assert state_of(replayed_from_events(second_app, builder.eid)) == live
@@ -97,12 +97,9 @@ def test_command_of_one_instance_is_seen_by_another_with_a_warm_cache(
 def test_positions_increase_with_every_command(builder: EngagementBuilder) -> None:
     builder.contracted()
     receipts = [
-        builder.app.execute(
-            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Break")
-        ),
-        builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at())),
-        builder.app.execute(
-            builder.eid,
+        builder.run(ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Break")),
+        builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at())),
+        builder.run(
             builder.protagonist(builder.p1),
             GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
@@ -255,10 +252,9 @@ def test_engagement_with_more_than_100_events_reloads_from_its_snapshot_identica
         )
 
     first = pause(builder.app)
-    builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
+    builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at()))
     while builder.engagement().version < 105:
-        builder.app.execute(
-            builder.eid,
+        builder.run(
             COACH_A,
             AssessTrust(
                 occurred_at=builder.at(),
@@ -304,8 +300,7 @@ def test_crash_while_storing_a_two_event_command_leaves_nothing_half_written(
     before = recorded(builder.app, builder.eid)
 
     def renegotiate() -> Any:
-        return builder.app.execute(
-            builder.eid,
+        return builder.run(
             COACH_A,
             RenegotiateCommitment(
                 occurred_at=builder.at(),

@@ -200,8 +200,7 @@ def _keyed_content(b: EngagementBuilder) -> list[tuple[str, str, str]]:
     keyed = []
     for i, pid in enumerate(b.protagonists):
         notes, intention = f"Keyed notes {i}: afraid of the board.", f"Keyed intention {i}."
-        b.app.execute(
-            b.eid,
+        b.run(
             b.coach(pid),
             HoldIndividualSession(
                 occurred_at=b.at(),
@@ -212,8 +211,7 @@ def _keyed_content(b: EngagementBuilder) -> list[tuple[str, str, str]]:
                 key=f"session-{i}",
             ),
         )
-        b.app.execute(
-            b.eid,
+        b.run(
             b.coach(pid),
             DeclareIntention(
                 occurred_at=b.at(), protagonist_id=pid, text=intention, key=f"intent-{i}"

@@ -50,8 +50,7 @@ def builder(app: Trustpath) -> EngagementBuilder:
 
 
 def _session(b: EngagementBuilder, key: str, notes: str = "Tense start.") -> Receipt:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         COACH_A,
         HoldIndividualSession(
             occurred_at=b.at(),
@@ -92,8 +91,8 @@ def test_key_reused_for_a_different_command_is_refused(builder: EngagementBuilde
     _session(builder, "reused")
     builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.execute(
-            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="x", key="reused")
+        lambda: builder.run(
+            ADMIN, PauseEngagement(occurred_at=builder.at(), reason="x", key="reused")
         ),
     )
 
@@ -114,8 +113,7 @@ def test_renegotiation_resent_returns_the_receipt_of_both_its_events(
     cid = builder.with_commitment()
 
     def renegotiate() -> Receipt:
-        return builder.app.execute(
-            builder.eid,
+        return builder.run(
             COACH_A,
             RenegotiateCommitment(
                 occurred_at=builder.at(),
@@ -179,8 +177,7 @@ def test_refused_command_is_accepted_with_its_key_once_the_rule_allows_it(
     builder.contracted()
 
     def hold() -> Receipt:
-        return builder.app.execute(
-            builder.eid,
+        return builder.run(
             COACH_A,
             HoldRelationshipSession(
                 occurred_at=builder.at(),
@@ -227,8 +224,7 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
     builder.contracted()
 
     def consent(who: Actor) -> Receipt:
-        return builder.app.execute(
-            builder.eid,
+        return builder.run(
             who,
             GiveConsent(
                 occurred_at=builder.at(),
@@ -247,8 +243,7 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> Receipt:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         ADMIN,
         ExecuteErasure(
             occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
@@ -274,8 +269,7 @@ def test_command_without_sealed_content_still_replays_after_the_erasure(
     builder.contracted()
 
     def assess() -> Receipt:
-        return builder.app.execute(
-            builder.eid,
+        return builder.run(
             COACH_A,
             AssessTrust(
                 occurred_at=builder.at(),
@@ -345,8 +339,7 @@ def test_command_resent_after_the_fingerprint_upgrade_is_refused_not_applied_twi
     builder.app.save(engagement)
     error = builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
             PauseEngagement(occurred_at=builder.at(), reason="Summer", key="old-key"),
         ),

@@ -50,8 +50,7 @@ def _keys(app: Trustpath) -> SQLKeyStore:
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> None:
-    b.app.execute(
-        b.eid,
+    b.run(
         ADMIN,
         ExecuteErasure(occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="R-1"),
     )

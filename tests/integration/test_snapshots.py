@@ -35,7 +35,7 @@ def grow_to(builder: EngagementBuilder, version: int) -> None:
             challenge="presence",
             score=builder.engagement().version % 11,
         )
-        builder.app.execute(builder.eid, COACH_A, assess)
+        builder.run(COACH_A, assess)
 
 
 def replayed_state(app: Trustpath, engagement_id: UUID, version: int) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def test_snapshot_at_the_first_event_of_a_renegotiation_holds_the_state_at_that_
         due_on=builder.due(),
         reason="Too tight.",
     )
-    builder.app.execute(builder.eid, COACH_A, renegotiate)
+    builder.run(COACH_A, renegotiate)
     assert builder.engagement().version == 101
     version, state = stored_snapshot(builder.app, builder.eid)
     assert version == 100

@@ -20,9 +20,11 @@ from uuid import UUID
 
 import pytest
 
+from domain.application import Receipt
 from domain.commands import (
     AssignCoach,
     DeclareIntention,
+    EngagementCommand,
     EnrolProtagonist,
     GiveConsent,
     HoldIndividualSession,
@@ -94,6 +96,10 @@ class EngagementBuilder:
     def protagonist(self, protagonist_id: str) -> Actor:
         return Actor(protagonist_id, "protagonist")
 
+    def run(self, actor: Actor, command: EngagementCommand) -> Receipt:
+        """Run `command` for `actor` on this engagement."""
+        return self.app.execute(self.eid, actor, command)
+
     def engagement(self) -> Engagement:
         return self.app.engagement(self.eid)
 
@@ -107,8 +113,7 @@ class EngagementBuilder:
     # -- contracting ----------------------------------------------------------------------
 
     def sign(self) -> EngagementBuilder:
-        self.app.execute(
-            self.eid,
+        self.run(
             ADMIN,
             SignAgreement(
                 occurred_at=self.at(),
@@ -121,15 +126,12 @@ class EngagementBuilder:
         return self
 
     def enrol(self, name: str = "Director") -> str:
-        receipt = self.app.execute(
-            self.eid, ADMIN, EnrolProtagonist(occurred_at=self.at(), name=name, kind="person")
-        )
+        receipt = self.run(ADMIN, EnrolProtagonist(occurred_at=self.at(), name=name, kind="person"))
         self.protagonists.append(receipt.item_id)
         return receipt.item_id
 
     def assign(self, protagonist_id: str, coach: Actor) -> None:
-        self.app.execute(
-            self.eid,
+        self.run(
             ADMIN,
             AssignCoach(
                 occurred_at=self.at(),
@@ -141,8 +143,7 @@ class EngagementBuilder:
         self.coach_of[protagonist_id] = coach
 
     def consent(self, protagonist_id: str, scope: str = "coaching") -> None:
-        self.app.execute(
-            self.eid,
+        self.run(
             self.protagonist(protagonist_id),
             GiveConsent(occurred_at=self.at(), protagonist_id=protagonist_id, scope=scope),
         )
@@ -164,8 +165,7 @@ class EngagementBuilder:
     # -- the individual space -------------------------------------------------------------
 
     def individual_session(self, protagonist_id: str, notes: str | None = None) -> str:
-        receipt = self.app.execute(
-            self.eid,
+        receipt = self.run(
             self.coach(protagonist_id),
             HoldIndividualSession(
                 occurred_at=self.at(),
@@ -179,8 +179,7 @@ class EngagementBuilder:
         return receipt.item_id
 
     def declare(self, protagonist_id: str, text: str = "To work together again.") -> None:
-        self.app.execute(
-            self.eid,
+        self.run(
             self.coach(protagonist_id),
             DeclareIntention(occurred_at=self.at(), protagonist_id=protagonist_id, text=text),
         )
@@ -195,8 +194,7 @@ class EngagementBuilder:
     # -- the relationship space -----------------------------------------------------------
 
     def relationship_session(self, challenge: str = "confrontation") -> str:
-        receipt = self.app.execute(
-            self.eid,
+        receipt = self.run(
             COACH_A,
             HoldRelationshipSession(
                 occurred_at=self.at(),
@@ -211,8 +209,7 @@ class EngagementBuilder:
 
     def commitment(self, owners: list[str] | None = None, session_id: str = "") -> str:
         session_id = session_id or self.relationship_sessions[-1]
-        return self.app.execute(
-            self.eid,
+        return self.run(
             COACH_A,
             MakeCommitment(
                 occurred_at=self.at(),

@@ -33,8 +33,6 @@ def test_execute_refuses_a_command_when_given_no_engagement_id(
 
 def test_execute_runs_an_opening_and_a_command_on_it(builder: EngagementBuilder) -> None:
     builder.contracted()
-    receipt = builder.app.execute(
-        builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Summer")
-    )
+    receipt = builder.run(ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Summer"))
     assert receipt.version == builder.engagement().version
     assert builder.engagement().paused

@@ -32,26 +32,21 @@ Settle = Callable[..., object]
 
 
 def _honour(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.execute(
-        b.eid, who, HonourCommitment(occurred_at=b.at(), commitment_id=cid, evidence="Draft sent.")
+    return b.run(
+        who, HonourCommitment(occurred_at=b.at(), commitment_id=cid, evidence="Draft sent.")
     )
 
 
 def _break(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.execute(
-        b.eid, who, BreakCommitment(occurred_at=b.at(), commitment_id=cid, reason="Not sent.")
-    )
+    return b.run(who, BreakCommitment(occurred_at=b.at(), commitment_id=cid, reason="Not sent."))
 
 
 def _withdraw(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.execute(
-        b.eid, who, WithdrawCommitment(occurred_at=b.at(), commitment_id=cid, reason="Moot.")
-    )
+    return b.run(who, WithdrawCommitment(occurred_at=b.at(), commitment_id=cid, reason="Moot."))
 
 
 def _renegotiate(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         who,
         RenegotiateCommitment(
             occurred_at=b.at(),
@@ -84,7 +79,7 @@ def _make(b: EngagementBuilder, **changes: object) -> object:
     }
     args.update(changes)
     who = args.pop("who", COACH_A)
-    return b.app.execute(b.eid, who, MakeCommitment(occurred_at=b.at(), **args))  # type: ignore[arg-type]
+    return b.run(who, MakeCommitment(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 # -- made in a held relationship session ---------------------------------------------------
@@ -220,8 +215,7 @@ def test_commitment_change_is_refused_when_not_made_by_a_coach_of_the_engagement
 
 
 def _honour_by_parties(b: EngagementBuilder, cid: str, assessors: list[str]) -> object:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         COACH_A,
         HonourCommitment(
             occurred_at=b.at(),
@@ -276,8 +270,7 @@ def test_commitment_honour_is_refused_when_the_assessor_kind_is_unknown(
     cid = builder.with_commitment()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             COACH_A,
             HonourCommitment(
                 occurred_at=builder.at(), commitment_id=cid, evidence="e", assessed_by="owner"

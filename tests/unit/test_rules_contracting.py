@@ -71,8 +71,7 @@ def test_enrolment_is_refused_when_the_protagonist_is_already_enrolled(
 
 
 def test_protagonist_may_be_an_entity(builder: EngagementBuilder) -> None:
-    receipt = builder.app.execute(
-        builder.eid,
+    receipt = builder.run(
         ADMIN,
         EnrolProtagonist(occurred_at=builder.at(), name="Executive committee", kind="entity"),
     )
@@ -95,8 +94,7 @@ def test_coach_reassignment_is_refused_when_no_coach_was_assigned(
     pid = builder.enrol()
     builder.refused(
         errors.CoachNotAssignedError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
             ReassignCoach(
                 occurred_at=builder.at(),
@@ -114,8 +112,7 @@ def test_coach_reassignment_leaves_the_protagonist_exactly_one_coach(
 ) -> None:
     builder.contracted()
     newcomer = Actor("coach-c", "coach")
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         ADMIN,
         ReassignCoach(
             occurred_at=builder.at(),
@@ -140,8 +137,7 @@ def test_coach_reassignment_is_refused_when_the_coach_is_the_same(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
             ReassignCoach(
                 occurred_at=builder.at(),
@@ -194,8 +190,7 @@ def test_individual_session_is_refused_after_coaching_consent_is_withdrawn(
 ) -> None:
     builder.contracted()
     builder.individual_session(builder.p1)
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         builder.protagonist(builder.p1),
         WithdrawConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="coaching"),
     )
@@ -206,8 +201,7 @@ def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_co
     builder: EngagementBuilder,
 ) -> None:
     builder.at_gate()
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         COACH_B,
         WithdrawConsent(
             occurred_at=builder.at(),
@@ -304,8 +298,7 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     builder.contracted()
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             builder.protagonist(builder.p2),
             GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
@@ -325,8 +318,7 @@ def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_
     assert builder.coach(builder.p1) == COACH_A
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             who,
             command(
                 occurred_at=builder.at(),
@@ -344,8 +336,7 @@ def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             COACH_A,
             GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
@@ -356,8 +347,7 @@ def test_consent_recorded_by_the_protagonists_own_coach_from_written_consent_is_
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         COACH_A,
         GiveConsent(
             occurred_at=builder.at(),

@@ -28,7 +28,7 @@ def _session(b: EngagementBuilder, who: Actor, pid: str, **changes: object) -> o
         "notes": "Talked about March.",
     }
     args.update(changes)
-    return b.app.execute(b.eid, who, HoldIndividualSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
+    return b.run(who, HoldIndividualSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 def _assess(b: EngagementBuilder, who: Actor, **changes: object) -> object:
@@ -39,7 +39,7 @@ def _assess(b: EngagementBuilder, who: Actor, **changes: object) -> object:
         "score": 4,
     }
     args.update(changes)
-    return b.app.execute(b.eid, who, AssessTrust(occurred_at=b.at(), **args))  # type: ignore[arg-type]
+    return b.run(who, AssessTrust(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 # -- one protagonist and their coach -----------------------------------------------------
@@ -149,8 +149,7 @@ def test_intention_is_refused_when_declared_by_another_protagonists_coach(
     builder.contracted()
     builder.refused(
         errors.NotTheProtagonistsCoachError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             COACH_B,
             DeclareIntention(occurred_at=builder.at(), protagonist_id=builder.p1, text="Mine"),
         ),
@@ -177,8 +176,7 @@ def test_intention_sharing_is_refused_when_no_intention_was_declared(
     builder.contracted()
     builder.refused(
         errors.IntentionNotSharedError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             builder.protagonist(builder.p1),
             ShareIntention(
                 occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="To work together."
@@ -194,8 +192,7 @@ def test_intention_is_shared_by_the_protagonist_or_their_coach(
     builder.contracted()
     builder.declare(builder.p1)
     who = builder.protagonist(builder.p1) if by == "protagonist" else COACH_A
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         who,
         ShareIntention(
             occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="Work together."
@@ -219,8 +216,7 @@ def test_intention_sharing_is_refused_for_anyone_but_the_protagonist_or_their_co
     actor = builder.protagonist(builder.p2) if who == "other protagonist" else COACH_B
     builder.refused(
         error,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             actor,
             ShareIntention(
                 occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="Hers."

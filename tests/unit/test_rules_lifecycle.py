@@ -36,24 +36,23 @@ pytestmark = pytest.mark.unit
 
 
 def _pause(b: EngagementBuilder) -> None:
-    b.app.execute(b.eid, ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer break"))
+    b.run(ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer break"))
 
 
 def _terminate(b: EngagementBuilder, who: Actor = COACH_A) -> None:
-    b.app.execute(b.eid, who, RequestTermination(occurred_at=b.at(), reason="No longer useful"))
+    b.run(who, RequestTermination(occurred_at=b.at(), reason="No longer useful"))
 
 
 def _close(b: EngagementBuilder) -> None:
-    b.app.execute(b.eid, ADMIN, CloseEarly(occurred_at=b.at(), reason="Sponsor withdrew funding"))
+    b.run(ADMIN, CloseEarly(occurred_at=b.at(), reason="Sponsor withdrew funding"))
 
 
 def _complete(b: EngagementBuilder) -> None:
-    b.app.execute(b.eid, ADMIN, CompleteEngagement(occurred_at=b.at()))
+    b.run(ADMIN, CompleteEngagement(occurred_at=b.at()))
 
 
 def _follow_up(b: EngagementBuilder, months: int = 3, who: Actor = COACH_A) -> object:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         who,
         HoldFollowUp(
             occurred_at=b.at(),
@@ -89,7 +88,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 ) -> None:
     builder.at_gate()
     _pause(builder)
-    builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
+    builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at()))
     builder.relationship_session()
     assert builder.engagement().phase == "relationship"
 
@@ -97,7 +96,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 def test_resume_is_refused_when_the_engagement_is_not_paused(builder: EngagementBuilder) -> None:
     builder.refused(
         errors.EngagementNotPausedError,
-        lambda: builder.app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at())),
+        lambda: builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at())),
     )
 
 
@@ -211,9 +210,7 @@ def test_early_closure_is_the_way_out_before_the_minimums_are_met(
 def test_early_closure_is_refused_without_a_reason(builder: EngagementBuilder, reason: str) -> None:
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid, ADMIN, CloseEarly(occurred_at=builder.at(), reason=reason)
-        ),
+        lambda: builder.run(ADMIN, CloseEarly(occurred_at=builder.at(), reason=reason)),
     )
 
 
@@ -270,8 +267,7 @@ def test_occurred_at_in_the_future_is_refused(builder: EngagementBuilder) -> Non
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     builder.refused(
         errors.OccurredInFutureError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             COACH_A,
             HoldIndividualSession(
                 occurred_at=tomorrow,
@@ -288,9 +284,7 @@ def test_occurred_at_before_the_engagement_opened_is_refused(builder: Engagement
     before = builder.opened_at - timedelta(seconds=1)
     builder.refused(
         errors.OccurredBeforeOpeningError,
-        lambda: builder.app.execute(
-            builder.eid, ADMIN, PauseEngagement(occurred_at=before, reason="Too early")
-        ),
+        lambda: builder.run(ADMIN, PauseEngagement(occurred_at=before, reason="Too early")),
     )
 
 
@@ -298,9 +292,7 @@ def test_occurred_at_without_a_time_zone_is_refused(builder: EngagementBuilder) 
     naive = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid, ADMIN, PauseEngagement(occurred_at=naive, reason="Naive")
-        ),
+        lambda: builder.run(ADMIN, PauseEngagement(occurred_at=naive, reason="Naive")),
     )
 
 
@@ -308,9 +300,7 @@ def test_occurred_at_a_little_ahead_of_the_server_clock_is_accepted(
     builder: EngagementBuilder,
 ) -> None:
     slightly_ahead = datetime.now(UTC) + timedelta(seconds=5)
-    builder.app.execute(
-        builder.eid, ADMIN, PauseEngagement(occurred_at=slightly_ahead, reason="Clocks differ")
-    )
+    builder.run(ADMIN, PauseEngagement(occurred_at=slightly_ahead, reason="Clocks differ"))
     assert builder.engagement().last_activity == slightly_ahead
 
 

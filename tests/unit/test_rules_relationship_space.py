@@ -31,12 +31,11 @@ def _hold(b: EngagementBuilder, challenge: str = "confrontation", **changes: obj
     }
     args.update(changes)
     who = args.pop("who", COACH_B)
-    return b.app.execute(b.eid, who, HoldRelationshipSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
+    return b.run(who, HoldRelationshipSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 def _setback(b: EngagementBuilder, present: list[str], challenge: str = "confrontation") -> object:
-    return b.app.execute(
-        b.eid,
+    return b.run(
         COACH_B,
         RecordPresenceSetback(
             occurred_at=b.at(), challenge=challenge, present=present, note="Cancelled."
@@ -229,8 +228,7 @@ def test_presence_setback_is_refused_when_not_recorded_by_a_coach_of_the_engagem
     builder.at_gate()
     builder.refused(
         errors.ActionNotAllowedError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             who,
             RecordPresenceSetback(
                 occurred_at=builder.at(), challenge="confrontation", present=[builder.p1]

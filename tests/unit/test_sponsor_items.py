@@ -80,8 +80,7 @@ def test_agreement_is_refused_when_it_lists_an_item_outside_the_vocabulary(
 ) -> None:
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
             SignAgreement(
                 occurred_at=builder.at(),
@@ -97,8 +96,7 @@ def test_agreement_is_refused_when_it_lists_an_item_outside_the_vocabulary(
 def test_agreement_stores_its_sponsor_items_in_their_canonical_spelling(
     builder: EngagementBuilder,
 ) -> None:
-    builder.app.execute(
-        builder.eid,
+    builder.run(
         ADMIN,
         SignAgreement(
             occurred_at=builder.at(),

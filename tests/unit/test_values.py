@@ -155,8 +155,7 @@ def test_make_commitment_is_refused_naming_what_when_it_holds_an_unstorable_char
     p1, p2 = builder.p1, builder.p2
     error = builder.refused(
         errors.MalformedTextError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             builder.coach(p1),
             MakeCommitment(
                 occurred_at=builder.at(),
@@ -179,8 +178,7 @@ def test_declare_intention_is_refused_without_echoing_the_confidential_text(
     p1 = builder.p1
     error = builder.refused(
         errors.MalformedTextError,
-        lambda: builder.app.execute(
-            builder.eid,
+        lambda: builder.run(
             builder.coach(p1),
             DeclareIntention(occurred_at=builder.at(), protagonist_id=p1, text="secret\x00"),
         ),
