@@ -1,9 +1,9 @@
 """The command side: trustpath's `eventsourcing` Application.
 
-Every public method is one command of domain/README.md: load the engagement, let it check its
-rules and trigger its event, save, return a `Receipt` with the position reached in the
-notification log. The library is the event store and the unit of work; nothing is wrapped
-around it.
+Running a command of `domain.commands` (`Trustpath.execute` calls `_run`, or `_open` for an
+opening): load the engagement, let it check its rules and trigger its event, save, return a
+`Receipt` with the position reached in the notification log. The library is the event store
+and the unit of work; nothing is wrapped around it.
 
 Idempotency: a command sent with an idempotency key is fingerprinted (`domain.fingerprints`:
 nothing stored lets anyone confirm a guess of confidential content, and erasure makes that
