@@ -172,13 +172,7 @@ class CommandSide(Application[UUID]):
         about the key; `expected_version` after the replay, retries included, so a command
         never lands on a version the client did not see.
         """
-        item = command.new_item
-        item_id = self.item_id(engagement_id, command.key, item.kind) if item else ""
-        args = command.arguments(item_id)
-        check_texts(args)
-        # a sealed argument is sealed under, and fingerprinted with, its protagonist's key
-        sealed = {name: str(args["protagonist_id"]) for name in command.sealed}
-        fingerprint_args = {name: json_safe(value) for name, value in args.items()}
+        item_id, fingerprint_args, sealed = self._arguments(engagement_id, command)
         seal, now = self.sealer(engagement_id), self.clock()
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
@@ -201,6 +195,18 @@ class CommandSide(Application[UUID]):
                         "the engagement changed while this command ran; retry"
                     ) from None
         raise AssertionError("unreachable")
+
+    def _arguments(
+        self, engagement_id: UUID, command: EngagementCommand
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """The new item's id, the arguments as fingerprinted (checked texts, JSON values),
+        and the protagonist each sealed argument is sealed under and fingerprinted with."""
+        item = command.new_item
+        item_id = self.item_id(engagement_id, command.key, item.kind) if item else ""
+        args = command.arguments(item_id)
+        check_texts(args)
+        sealed = {name: str(args["protagonist_id"]) for name in command.sealed}
+        return item_id, {name: json_safe(value) for name, value in args.items()}, sealed
 
     def _open(self, actor: Actor, command: OpenEngagement) -> Receipt:
         """Open an engagement; its own checks (who may open) run before any replay."""
