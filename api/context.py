@@ -1,26 +1,29 @@
 """What every view needs: the application, the caller, the matrix, and running a command.
 
-A command route is three lines: its `<Thing>In` schema validated the body, then
-`command(name, eid, data)` checks the caller may see the engagement at all (the matrix's
-`status`), honours `If-Match` and `Idempotency-Key`, calls the domain (which enforces who
-may *do* what) and returns the receipt: the position reached, for read-your-writes. The
-visibility check runs before the key is looked up, so a stranger re-using someone's key
-gets 403 and learns nothing about it.
+A command route is one line (`api.routing`): its `<Thing>In` schema validates the body
+and loads it straight into the command's dataclass, then `execute(eid, command)` checks
+the caller may see the engagement at all (the matrix's `status`), honours `If-Match` and
+`Idempotency-Key`, runs the command in the domain (which enforces who may *do* what) and
+returns the receipt: the position reached, for read-your-writes. The visibility check runs
+before the key is looked up, so a stranger re-using someone's key gets 403 and learns
+nothing about it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from flask import current_app, request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, post_load
 
 from api.auth import principal
 from api.problems import Problem
 from domain.access import Decision, Resource, ResourceKind, decide
 from domain.application import Receipt
+from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -45,12 +48,32 @@ COMMAND_PARAMETERS = [
 ]
 
 
+PATH_ARGUMENTS = {"pid": "protagonist_id", "sid": "session_id", "cid": "commitment_id"}
+"""The command arguments a route's path carries, by path parameter."""
+
+
 class CommandIn(Schema):
-    """What every command carries: when it happened, by the client's clock."""
+    """What every command carries: when it happened, by the client's clock.
+
+    Made with the command's dataclass, the schema loads the body and the path's parameters
+    straight into it (the idempotency key, a header, is added by `execute`).
+    """
 
     occurred_at = fields.AwareDateTime(
         required=True, metadata={"description": "when it happened (ISO 8601, with time zone)"}
     )
+
+    def __init__(
+        self, command: type[EngagementCommand] | type[OpenEngagement], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.command = command
+
+    @post_load
+    def make_command(self, data: dict[str, Any], **_: Any) -> Any:
+        path = request.view_args or {}
+        args = {PATH_ARGUMENTS[name]: value for name, value in path.items() if name != "eid"}
+        return self.command(**data, **args)
 
 
 class ReceiptOut(Schema):
@@ -93,22 +116,20 @@ def require(
         )
 
 
-def command(name: str, eid: UUID, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def execute(eid: UUID, command: EngagementCommand) -> tuple[dict[str, Any], dict[str, str]]:
     """Run one domain command for the caller; the receipt and its headers.
 
     The caller must be allowed to see the engagement (the matrix's `status`); that is
     checked on the engagement the command itself loads, so it costs no extra load, and
     before the idempotency key is compared with the engagement's history.
     """
-    args = dict(data)
-    at = args.pop("occurred_at")
-    app = trustpath()
 
     def visible(engagement: Engagement) -> None:
         require(eid, ResourceKind.STATUS, engagement=engagement)
 
-    with app.expecting(if_match(), visible):
-        receipt = getattr(app, name)(eid, actor(), at, key=idempotency_key(), **args)
+    expected, key = if_match(), idempotency_key()
+    keyed = replace(command, key=key) if key else command
+    receipt = trustpath().execute(eid, actor(), keyed, expected, guard=visible)
     return receipt_out(receipt)
 
 

@@ -1,11 +1,11 @@
-"""Declaring a command route in one line: path, domain method, `<Thing>In` schema.
+"""Declaring a command route in one line: path, domain command, `<Thing>In` schema.
 
-    command_route(blp, "/<uuid:eid>/pause", "pause", PauseIn)
+    command_route(blp, "/<uuid:eid>/pause", PauseEngagement, PauseIn)
 
 registers `POST`, documents `Idempotency-Key` and `If-Match`, validates the body with the
-schema (422 with field errors), maps path parameters onto the command's arguments
-(`pid` → `protagonist_id`, `sid` → `session_id`, `cid` → `commitment_id`) and answers
-with the `ReceiptOut`.
+schema (422 with field errors), which loads it, with the path's parameters (`pid` →
+`protagonist_id`, `sid` → `session_id`, `cid` → `commitment_id`), straight into the
+command's dataclass, runs it with `execute` and answers with the `ReceiptOut`.
 """
 
 from __future__ import annotations
@@ -14,34 +14,32 @@ from typing import Any
 from uuid import UUID
 
 from flask_smorest import Blueprint
-from marshmallow import Schema
 
-from api.context import COMMAND_PARAMETERS, ReceiptOut, command
-
-PATH_ARGUMENTS = {"pid": "protagonist_id", "sid": "session_id", "cid": "commitment_id"}
+from api.context import COMMAND_PARAMETERS, CommandIn, ReceiptOut, execute
+from domain.commands import EngagementCommand
 
 
 def command_route(
     blp: Blueprint,
     rule: str,
-    method_name: str,
-    schema: type[Schema],
+    command: type[EngagementCommand],
+    schema: type[CommandIn],
     *,
     status: int = 200,
     summary: str = "",
 ) -> None:
-    """Register `POST rule` running the domain command `method_name`."""
+    """Register `POST rule` running `command`, its body loaded by `schema`."""
 
-    def view(data: dict[str, Any], eid: UUID, **path: str) -> Any:
-        args = {**data, **{PATH_ARGUMENTS[k]: v for k, v in path.items()}}
-        return command(method_name, eid, args)
+    def view(loaded: EngagementCommand, eid: UUID, **_path: str) -> Any:
+        return execute(eid, loaded)
 
-    view.__name__ = method_name
-    view.__doc__ = summary or method_name.replace("_", " ").capitalize()
+    # the endpoint keeps the command's label: OpenAPI documents and links stay the same
+    view.__name__ = command.label
+    view.__doc__ = summary or command.label.replace("_", " ").capitalize()
     decorated = blp.response(status, ReceiptOut)(view)
-    decorated = blp.arguments(schema())(decorated)  # one instance, not one per request
+    decorated = blp.arguments(schema(command))(decorated)  # one instance, not one per request
     decorated = blp.doc(parameters=COMMAND_PARAMETERS)(decorated)
-    blp.route(rule, methods=["POST"], endpoint=method_name)(decorated)
+    blp.route(rule, methods=["POST"], endpoint=command.label)(decorated)
 
 
 def blueprint(name: str, description: str) -> Blueprint:

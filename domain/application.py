@@ -1,9 +1,9 @@
 """The command side: trustpath's `eventsourcing` Application.
 
-Every public method is one command of domain/README.md: load the engagement, let it check its
-rules and trigger its event, save, return a `Receipt` with the position reached in the
-notification log. The library is the event store and the unit of work; nothing is wrapped
-around it.
+Running a command of `domain.commands` (`Trustpath.execute` calls `_run`, or `_open` for an
+opening): load the engagement, let it check its rules and trigger its event, save, return a
+`Receipt` with the position reached in the notification log. The library is the event store
+and the unit of work; nothing is wrapped around it.
 
 Idempotency: a command sent with an idempotency key is fingerprinted (`domain.fingerprints`:
 nothing stored lets anyone confirm a guess of confidential content, and erasure makes that
@@ -16,7 +16,9 @@ the master key's secret, so knowing a key does not tell the id.
 
 Authorisation comes before the replay: the caller's guard (the API's visibility check)
 runs on the loaded engagement before its history is asked about the key, and opening runs
-the opening's own checks first, so a stranger re-using a key learns nothing about it.
+the opening's own checks first, so a stranger re-using a key learns nothing about it. The
+expected version (the API's If-Match) is checked after the replay, so a re-sent command
+still replays; both are explicit parameters of every command run.
 
 Concurrency: a stale save raises the library's IntegrityError; a command depends only on
 the engagement's current state, so it reloads and retries once, then reports
@@ -25,15 +27,13 @@ the engagement's current state, so it reloads and retries once, then reports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
@@ -41,16 +41,15 @@ from domain.adapters.keystore import SQLKeyStore
 from domain.adapters.pgrecorder import snapshot_recorder
 from domain.adapters.positions import position_of
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
+from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keyring import Keyring
 from domain.state import Command
-from domain.values import Actor
+from domain.values import Actor, check_texts
 
-Guard = Callable[["Engagement"], None]
-_EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(
-    "expected", default=(None, None)
-)
+Guard = Callable[[Engagement], None]
+"""Raises if the caller may not run commands on this engagement (the API's visibility check)."""
 Clock = Callable[[], datetime]
 
 
@@ -87,14 +86,7 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def _check_guard(engagement: Engagement) -> None:
-    guard = _EXPECTED.get()[1]
-    if guard is not None:
-        guard(engagement)
-
-
-def _check_version(engagement: Engagement) -> None:
-    expected = _EXPECTED.get()[0]
+def _check_version(engagement: Engagement, expected: int | None) -> None:
     if expected is not None and engagement.version != expected:
         raise errors.VersionMismatchError(
             f"the engagement is at version {engagement.version}, not {expected}"
@@ -130,6 +122,22 @@ class CommandSide(Application[UUID]):
             return super().construct_snapshot_store()
         return self.factory.event_store(mapper=self.mapper, recorder=recorder)
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library's snapshots, taken from the engagement just saved when it stands at
+        the snapshot's version instead of reloaded from the store (up to a hundred events):
+        the same state, since an engagement changes only by its events."""
+        interval = self.snapshotting_intervals.get(Engagement)
+        if self.snapshots is None or not interval:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if not isinstance(aggregate, Engagement) or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([Engagement.Snapshot.take(aggregate)])
+            else:  # an earlier event of a save of several: reloaded, the library's way
+                self.take_snapshot(event.originator_id, event.originator_version)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(SealedAsDict())
@@ -144,54 +152,41 @@ class CommandSide(Application[UUID]):
             raise errors.EngagementNotFoundError(f"no engagement {engagement_id}")
         return found
 
-    @contextmanager
-    def expecting(self, version: int | None, guard: Guard | None = None) -> Iterator[None]:
-        """Run commands only on this version of the engagement (the API's If-Match), and
-        only if `guard(engagement)` does not raise (the API's visibility check).
-
-        Checked on the engagement the command loaded, retries included, so a command never
-        lands on a version the client did not see. The guard runs before the replay (a
-        stranger learns nothing about a key); the version after it, so a re-sent command
-        (same idempotency key) still replays.
-        """
-        token = _EXPECTED.set((version, guard))
-        try:
-            yield
-        finally:
-            _EXPECTED.reset(token)
-
     def item_id(self, engagement_id: UUID, key: str, kind: str) -> str:
         """A new item's id: derived from the idempotency key, so a retry gets the same id."""
         if key:
             return str(self.fingerprints.derived_id(f"{engagement_id}|{kind}|{key}"))
         return str(uuid4())
 
-    def command(
+    def _run(
         self,
-        cmd_name: str,
         engagement_id: UUID,
         actor: Actor,
-        occurred_at: datetime,
-        key: str,
-        args: dict[str, Any],
-        run: Callable[[Engagement, Command], object],
-        item_id: str = "",
-        sealed: Mapping[str, str] | None = None,
+        command: EngagementCommand,
+        expected_version: int | None = None,
+        guard: Guard | None = None,
     ) -> Receipt:
-        """Run one command; `sealed` maps each confidential argument to its protagonist."""
-        now = self.clock()
+        """Run one command on the engagement: guard, replay, version, rules, save.
+
+        `guard` runs on the engagement the command loaded, before its history is asked
+        about the key; `expected_version` after the replay, retries included, so a command
+        never lands on a version the client did not see.
+        """
+        item_id, fingerprint_args, sealed = self._arguments(engagement_id, command)
+        seal, now = self.sealer(engagement_id), self.clock()
         for attempt in (1, 2):
             engagement = self.engagement(engagement_id)
-            _check_guard(engagement)
+            if guard is not None:
+                guard(engagement)
             fingerprint = self.fingerprints.for_command(
-                engagement, cmd_name, args, actor, key, sealed
+                engagement, command.label, fingerprint_args, actor, command.key, sealed
             )
-            cmd = Command(actor, occurred_at, now, key, fingerprint)
+            cmd = Command(actor, command.occurred_at, now, command.key, fingerprint)
             done = self._replay(engagement, cmd, item_id)
             if done is not None:
                 return done
-            _check_version(engagement)
-            run(engagement, cmd)
+            _check_version(engagement, expected_version)
+            command.run(engagement, cmd, seal, item_id)
             try:
                 return self._save(engagement, item_id)
             except IntegrityError:
@@ -201,11 +196,27 @@ class CommandSide(Application[UUID]):
                     ) from None
         raise AssertionError("unreachable")
 
-    def open_command(self, cmd: Command, make: Callable[[UUID], Engagement]) -> Receipt:
-        """Open with `make`, whose checks (who may open) run before any replay."""
-        key = cmd.idempotency_key
+    def _arguments(
+        self, engagement_id: UUID, command: EngagementCommand
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """The new item's id, the arguments as fingerprinted (checked texts, JSON values),
+        and the protagonist each sealed argument is sealed under and fingerprinted with."""
+        item = command.new_item
+        item_id = self.item_id(engagement_id, command.key, item.kind) if item else ""
+        args = command.arguments(item_id)
+        check_texts(args)
+        sealed = {name: str(args["protagonist_id"]) for name in command.sealed}
+        return item_id, {name: json_safe(value) for name, value in args.items()}, sealed
+
+    def _open(self, actor: Actor, command: OpenEngagement) -> Receipt:
+        """Open an engagement; its own checks (who may open) run before any replay."""
+        args = {name: json_safe(value) for name, value in command.arguments().items()}
+        check_texts(args)
+        key = command.key
+        fingerprint = self.fingerprint(command.label, args, actor) if key else ""
+        cmd = Command(actor, command.occurred_at, self.clock(), key, fingerprint)
         engagement_id = self.fingerprints.derived_id(f"open|{key}") if key else uuid4()
-        engagement = make(engagement_id)
+        engagement = command.open(cmd, engagement_id)
         done = self._replay_opening(engagement_id, cmd) if key else None
         if done is not None:
             return done
@@ -233,7 +244,7 @@ class CommandSide(Application[UUID]):
         cmd_name: str,
         args: dict[str, Any],
         actor: Actor,
-        sealed: Mapping[str, str] | None = None,
+        sealed: dict[str, str] | None = None,
     ) -> str:
         """The command's fingerprint (see `domain.fingerprints`)."""
         return self.fingerprints.of(cmd_name, args, actor, sealed)

@@ -1,28 +1,27 @@
 """The trustpath application: every command, and the one read path for confidential content.
 
 `Trustpath` is what the CLI, the API and the tests construct (see `ops.config`).
-Commands of the lifecycle and parties are in `domain.commands`; those of the two spaces
-and of commitments are here, with `read_content`, the only place that decrypts.
+`execute` runs any command of `domain.commands`; `read_content` is the only place that
+decrypts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cached_property
-from typing import Protocol
+from typing import Protocol, overload
 from uuid import UUID
 
 from domain import errors
 from domain.access import Decision, Parties, Resource, ResourceKind, decide
-from domain.application import Receipt, json_safe
+from domain.application import CommandSide, Guard, Receipt
 from domain.audit import AuditRecord, require_purpose
 from domain.ciphers import ERASED, Place, Sealed
-from domain.commands import Commands
+from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
 from domain.rules.parties import parties_of
-from domain.values import Actor, Space, check_texts
+from domain.values import Actor, Space
 
 SEALED_CACHE_SIZE = 4096
 """Sealed values kept per process, by (engagement, version): ciphertext, never plaintext."""
@@ -47,278 +46,59 @@ class Content:
     access_position: int
 
 
-class Trustpath(Commands):
+class Trustpath(CommandSide):
     """trustpath's command side and its recorded read path."""
 
     refusals: Refusals | None = None
     """Where refused reads go; None: one AccessDenied each. The HTTP API coalesces
     repeated refusals through it (api.refusals), so that nobody can grow the log at will."""
 
-    # -- individual space -----------------------------------------------------------------
+    @overload
+    def execute(self, engagement_id: None, actor: Actor, command: OpenEngagement) -> Receipt: ...
 
-    def hold_individual_session(
+    @overload
+    def execute(
         self,
-        eid: UUID,
+        engagement_id: UUID,
         actor: Actor,
-        at: datetime,
+        command: EngagementCommand,
+        expected_version: int | None = None,
         *,
-        protagonist_id: str,
-        duration_minutes: int,
-        challenges: list[str],
-        notes: str | None = None,
-        key: str = "",
-    ) -> Receipt:
-        sid = self.item_id(eid, key, "individual_session")
-        return self._sealed_do(
-            "hold_individual_session",
-            "notes",
-            eid,
-            actor,
-            at,
-            key,
-            sid,
-            session_id=sid,
-            protagonist_id=protagonist_id,
-            duration_minutes=duration_minutes,
-            challenges=challenges,
-            notes=notes,
-        )
+        guard: Guard | None = None,
+    ) -> Receipt: ...
 
-    def declare_intention(
+    def execute(
         self,
-        eid: UUID,
+        engagement_id: UUID | None,
         actor: Actor,
-        at: datetime,
+        command: OpenEngagement | EngagementCommand,
+        expected_version: int | None = None,
         *,
-        protagonist_id: str,
-        text: str,
-        key: str = "",
+        guard: Guard | None = None,
     ) -> Receipt:
-        return self._sealed_do(
-            "declare_intention",
-            "text",
-            eid,
-            actor,
-            at,
-            key,
-            protagonist_id=protagonist_id,
-            text=text,
-        )
+        """Run any command for `actor` and return its receipt.
 
-    def share_intention(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        protagonist_id: str,
-        shared_text: str,
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "share_intention",
-            eid,
-            actor,
-            at,
-            key,
-            protagonist_id=protagonist_id,
-            shared_text=shared_text,
-        )
-
-    def assess_trust(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        protagonist_id: str,
-        toward_id: str,
-        challenge: str,
-        score: int,
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "assess_trust",
-            eid,
-            actor,
-            at,
-            key,
-            protagonist_id=protagonist_id,
-            toward_id=toward_id,
-            challenge=challenge,
-            score=score,
-        )
-
-    # -- relationship space ---------------------------------------------------------------
-
-    def hold_relationship_session(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        challenge: str,
-        present: list[str],
-        duration_minutes: int,
-        shared_notes: str,
-        made_explicit: list[str] | None = None,
-        decisions: list[str] | None = None,
-        key: str = "",
-    ) -> Receipt:
-        sid = self.item_id(eid, key, "relationship_session")
-        return self._do(
-            "hold_relationship_session",
-            eid,
-            actor,
-            at,
-            key,
-            sid,
-            session_id=sid,
-            challenge=challenge,
-            present=present,
-            duration_minutes=duration_minutes,
-            shared_notes=shared_notes,
-            made_explicit=made_explicit or [],
-            decisions=decisions or [],
-        )
-
-    def record_presence_setback(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        challenge: str,
-        present: list[str],
-        note: str = "",
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "record_presence_setback",
-            eid,
-            actor,
-            at,
-            key,
-            challenge=challenge,
-            present=present,
-            note=note,
-        )
-
-    # -- commitments ----------------------------------------------------------------------
-
-    def make_commitment(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        session_id: str,
-        owners: list[str],
-        to_whom: list[str],
-        what: str,
-        due_on: date,
-        challenge: str,
-        key: str = "",
-    ) -> Receipt:
-        cid = self.item_id(eid, key, "commitment")
-        return self._do(
-            "make_commitment",
-            eid,
-            actor,
-            at,
-            key,
-            cid,
-            commitment_id=cid,
-            session_id=session_id,
-            owners=owners,
-            to_whom=to_whom,
-            what=what,
-            due_on=due_on,
-            challenge=challenge,
-        )
-
-    def honour_commitment(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        commitment_id: str,
-        evidence: str,
-        assessed_by: str = "coach",
-        assessors: list[str] | None = None,
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "honour_commitment",
-            eid,
-            actor,
-            at,
-            key,
-            commitment_id=commitment_id,
-            evidence=evidence,
-            assessed_by=assessed_by,
-            assessors=assessors or [],
-        )
-
-    def break_commitment(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        commitment_id: str,
-        reason: str,
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "break_commitment", eid, actor, at, key, commitment_id=commitment_id, reason=reason
-        )
-
-    def withdraw_commitment(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        commitment_id: str,
-        reason: str,
-        key: str = "",
-    ) -> Receipt:
-        return self._do(
-            "withdraw_commitment", eid, actor, at, key, commitment_id=commitment_id, reason=reason
-        )
-
-    def renegotiate_commitment(
-        self,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        *,
-        commitment_id: str,
-        owners: list[str],
-        to_whom: list[str],
-        what: str,
-        due_on: date,
-        reason: str,
-        key: str = "",
-    ) -> Receipt:
-        cid = self.item_id(eid, key, "commitment")
-        return self._do(
-            "renegotiate_commitment",
-            eid,
-            actor,
-            at,
-            key,
-            cid,
-            commitment_id=commitment_id,
-            new_commitment_id=cid,
-            owners=owners,
-            to_whom=to_whom,
-            what=what,
-            due_on=due_on,
-            reason=reason,
-        )
+        `OpenEngagement` takes no engagement id (the opening makes it), every other command
+        the id of the engagement it runs on. `expected_version`: refuse unless the engagement
+        is at this version (the API's If-Match); `guard(engagement)`: raise unless the caller
+        may act on it at all (the API's visibility check), before any replay of the key.
+        """
+        if isinstance(command, OpenEngagement):
+            if engagement_id is not None or expected_version is not None or guard is not None:
+                raise TypeError(
+                    "OpenEngagement makes its engagement: pass engagement_id=None, "
+                    "without an expected version or a guard"
+                )
+            return self._open(actor, command)
+        if engagement_id is None:
+            raise TypeError(f"{type(command).__name__} runs on an engagement: pass its id")
+        try:
+            receipt = self._run(engagement_id, actor, command, expected_version, guard)
+        except errors.AlreadyErasedError:
+            command.settle(self.vault)
+            raise
+        command.settle(self.vault)
+        return receipt
 
     # -- the recorded read path -----------------------------------------------------------
 
@@ -415,28 +195,6 @@ class Trustpath(Commands):
         return intention_field(protagonist_id, version or current)
 
     # -- internals ------------------------------------------------------------------------
-
-    def _sealed_do(
-        self,
-        cmd_name: str,
-        sealed_arg: str,
-        eid: UUID,
-        actor: Actor,
-        at: datetime,
-        key: str,
-        item_id: str = "",
-        **args: object,
-    ) -> Receipt:
-        """A command whose `sealed_arg` is sealed under the key of its `protagonist_id`."""
-        check_texts(args)
-        seal = self.sealer(eid)
-
-        def run(engagement: Engagement, cmd: object) -> object:
-            return getattr(engagement, cmd_name)(cmd, seal, **args)
-
-        fingerprint_args = {k: json_safe(v) for k, v in args.items()}
-        sealed = {sealed_arg: str(args["protagonist_id"])}
-        return self.command(cmd_name, eid, actor, at, key, fingerprint_args, run, item_id, sealed)
 
     @cached_property
     def _sealed_cache(self) -> dict[tuple[UUID, int], Sealed]:

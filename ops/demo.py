@@ -7,12 +7,37 @@ that every `occurred_at` is real and in order. Each run opens a new engagement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
+from domain.application import Receipt
+from domain.commands import (
+    AssessTrust,
+    AssignCoach,
+    BreakCommitment,
+    CompleteEngagement,
+    DeclareIntention,
+    EngagementCommand,
+    EnrolProtagonist,
+    GiveConsent,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    HonourCommitment,
+    MakeCommitment,
+    OpenEngagement,
+    RecordPresenceSetback,
+    RenegotiateCommitment,
+    ShareIntention,
+    SignAgreement,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor
+
+Do = Callable[[Actor, EngagementCommand], Receipt]
+"""Runs one command on the demo's engagement."""
 
 ADMIN = Actor("practice-admin", "admin")
 COACH_A = Actor("coach-amelie", "coach")
@@ -44,47 +69,55 @@ def play(app: Trustpath, now: datetime | None = None) -> DemoRun:
     """Play the whole engagement; returns what it created."""
     now = now or datetime.now(UTC)
     clock = Clock(now - timedelta(days=160))
-    receipt = app.open_engagement(
+    receipt = app.execute(
+        None,
         ADMIN,
-        clock.at,
-        title="Executive committee: finance and operations",
-        organisation="Norwind Logistics",
-        context="CFO and COO have stopped speaking since the 2026 budget freeze.",
-        sponsor="norwind-hr",
+        OpenEngagement(
+            occurred_at=clock.at,
+            title="Executive committee: finance and operations",
+            organisation="Norwind Logistics",
+            context="CFO and COO have stopped speaking since the 2026 budget freeze.",
+            sponsor="norwind-hr",
+        ),
     )
     run = DemoRun(receipt.engagement_id)
-    _contract(app, run, clock)
-    _individual_space(app, run, clock)
-    _relationship_space(app, run, clock)
-    _complete(app, run, clock)
+    do = partial(app.execute, receipt.engagement_id)
+    _contract(do, run, clock)
+    _individual_space(do, run, clock)
+    _relationship_space(do, run, clock)
+    _complete(do, run, clock)
     return run
 
 
-def _contract(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid = run.engagement_id
-    app.sign_agreement(
-        eid,
+def _contract(do: Do, run: DemoRun, clock: Clock) -> None:
+    do(
         ADMIN,
-        clock.next(1),
-        parties=["Claire (CFO)", "Omar (COO)", "coach-amelie", "coach-bruno", "norwind-hr"],
-        confidentiality="Individual sessions stay between each protagonist and their coach.",
-        sponsor_may_be_told=["phase", "session dates"],
-        retention_days=730,
+        SignAgreement(
+            occurred_at=clock.next(1),
+            parties=["Claire (CFO)", "Omar (COO)", "coach-amelie", "coach-bruno", "norwind-hr"],
+            confidentiality="Individual sessions stay between each protagonist and their coach.",
+            sponsor_may_be_told=["phase", "session dates"],
+            retention_days=730,
+        ),
     )
     for label, name, coach in (("cfo", "Claire Martin", COACH_A), ("coo", "Omar Haddad", COACH_B)):
-        pid = app.enrol_protagonist(eid, ADMIN, clock.next(0.1), name=name, kind="person").item_id
+        pid = do(ADMIN, EnrolProtagonist(occurred_at=clock.next(0.1), name=name)).item_id
         run.protagonists[label] = pid
-        app.assign_coach(
-            eid,
+        do(
             ADMIN,
-            clock.next(0.1),
-            protagonist_id=pid,
-            coach_id=coach.id,
-            coach_name=coach.id.replace("coach-", "").title(),
+            AssignCoach(
+                occurred_at=clock.next(0.1),
+                protagonist_id=pid,
+                coach_id=coach.id,
+                coach_name=coach.id.replace("coach-", "").title(),
+            ),
         )
         protagonist = Actor(pid, "protagonist")
         for scope in ("coaching", "sponsor_reporting"):
-            app.give_consent(eid, protagonist, clock.next(0.1), protagonist_id=pid, scope=scope)
+            do(
+                protagonist,
+                GiveConsent(occurred_at=clock.next(0.1), protagonist_id=pid, scope=scope),
+            )
 
 
 INDIVIDUAL = [
@@ -97,80 +130,71 @@ INDIVIDUAL = [
 ]
 
 
-def _individual_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid, p = run.engagement_id, run.protagonists
+def _individual_space(do: Do, run: DemoRun, clock: Clock) -> None:
+    p = run.protagonists
     coach = {"cfo": COACH_A, "coo": COACH_B}
-    for label, challenges, notes in INDIVIDUAL[:2]:
-        app.hold_individual_session(
-            eid,
-            coach[label],
-            clock.next(),
-            protagonist_id=p[label],
-            duration_minutes=75,
-            challenges=challenges,
-            notes=notes,
-        )
+    _individual_sessions(do, run, INDIVIDUAL[:2], 75, clock)
     baseline = {"presence": 3, "confrontation": 2, "commitment": 3, "responsibility": 2}
     for label, other, shift in (("cfo", "coo", 0), ("coo", "cfo", -1)):
         for challenge, score in (*baseline.items(), ("recognition", 1 - shift)):
-            _assess(app, run, coach[label], label, other, challenge, score + shift, clock)
+            _assess(do, run, (label, other), challenge, score + shift, clock)
     intentions = {
         "cfo": ("I want to work with Omar without fearing ambushes.", "To work together openly."),
         "coo": ("I want Claire to trust my hiring plans.", "To rebuild a working trust."),
     }
     for label, (text, shared) in intentions.items():
-        app.declare_intention(eid, coach[label], clock.next(1), protagonist_id=p[label], text=text)
-        app.share_intention(
-            eid,
-            Actor(p[label], "protagonist"),
-            clock.next(1),
-            protagonist_id=p[label],
-            shared_text=shared,
-        )
-    for label, challenges, notes in INDIVIDUAL[2:]:
-        app.hold_individual_session(
-            eid,
+        do(
             coach[label],
-            clock.next(),
-            protagonist_id=p[label],
-            duration_minutes=60,
+            DeclareIntention(occurred_at=clock.next(1), protagonist_id=p[label], text=text),
+        )
+        do(
+            Actor(p[label], "protagonist"),
+            ShareIntention(occurred_at=clock.next(1), protagonist_id=p[label], shared_text=shared),
+        )
+    _individual_sessions(do, run, INDIVIDUAL[2:], 60, clock)
+
+
+def _individual_sessions(
+    do: Do, run: DemoRun, sessions: list[tuple[str, list[str], str]], minutes: int, clock: Clock
+) -> None:
+    coach = {"cfo": COACH_A, "coo": COACH_B}
+    for label, challenges, notes in sessions:
+        session = HoldIndividualSession(
+            occurred_at=clock.next(),
+            protagonist_id=run.protagonists[label],
+            duration_minutes=minutes,
             challenges=challenges,
             notes=notes,
         )
+        do(coach[label], session)
 
 
 def _assess(
-    app: Trustpath,
-    run: DemoRun,
-    coach: Actor,
-    who: str,
-    toward: str,
-    challenge: str,
-    score: int,
-    clock: Clock,
+    do: Do, run: DemoRun, who: tuple[str, str], challenge: str, score: int, clock: Clock
 ) -> None:
-    p = run.protagonists
-    app.assess_trust(
-        run.engagement_id,
-        coach,
-        clock.next(0.2),
-        protagonist_id=p[who],
-        toward_id=p[toward],
+    """`who[0]`'s coach records their trust toward `who[1]`."""
+    p, coach = run.protagonists, {"cfo": COACH_A, "coo": COACH_B}[who[0]]
+    assessment = AssessTrust(
+        occurred_at=clock.next(0.2),
+        protagonist_id=p[who[0]],
+        toward_id=p[who[1]],
         challenge=challenge,
         score=score,
     )
+    do(coach, assessment)
 
 
-def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    eid, p = run.engagement_id, run.protagonists
+def _relationship_space(do: Do, run: DemoRun, clock: Clock) -> None:
+    p = run.protagonists
     both = [p["cfo"], p["coo"]]
-    app.record_presence_setback(
-        eid,
+    do(
         COACH_A,
-        clock.next(),
-        challenge="confrontation",
-        present=[p["cfo"]],
-        note="Omar cancelled an hour before: quarterly close.",
+        RecordPresenceSetback(
+            occurred_at=clock.next(),
+            challenge="confrontation",
+            present=[p["cfo"]],
+            note="Omar cancelled an hour before: quarterly close.",
+        ),
     )
     plan: list[tuple[str, str, list[tuple[str, list[str], str]]]] = [
         (
@@ -191,81 +215,84 @@ def _relationship_space(app: Trustpath, run: DemoRun, clock: Clock) -> None:
         ("recognition", "Claire thanked Omar for the logistics turnaround.", []),
     ]
     for challenge, notes, commitments in plan:
-        sid = app.hold_relationship_session(
-            eid,
+        sid = do(
             COACH_A,
-            clock.next(10),
-            challenge=challenge,
-            present=both,
-            duration_minutes=120,
-            shared_notes=notes,
-            made_explicit=[notes],
-            decisions=["continue"],
+            HoldRelationshipSession(
+                occurred_at=clock.next(10),
+                challenge=challenge,
+                present=both,
+                duration_minutes=120,
+                shared_notes=notes,
+                made_explicit=[notes],
+                decisions=["continue"],
+            ),
         ).item_id
         for owner, to_whom, what in commitments:
             owners = both if owner == "group" else [p[owner]]
-            cid = app.make_commitment(
-                eid,
+            cid = do(
                 COACH_B,
-                clock.next(0.1),
-                session_id=sid,
-                owners=owners,
-                to_whom=[p[t] for t in to_whom],
-                what=what,
-                due_on=(clock.at + timedelta(days=14)).date(),
-                challenge=challenge,
+                MakeCommitment(
+                    occurred_at=clock.next(0.1),
+                    session_id=sid,
+                    owners=owners,
+                    to_whom=[p[t] for t in to_whom],
+                    what=what,
+                    due_on=(clock.at + timedelta(days=14)).date(),
+                    challenge=challenge,
+                ),
             ).item_id
             run.commitments[challenge] = cid
-        _after_session(app, run, challenge, clock)
+        _after_session(do, run, challenge, clock)
 
 
-def _after_session(app: Trustpath, run: DemoRun, challenge: str, clock: Clock) -> None:
-    eid, c = run.engagement_id, run.commitments
-    coach = {"cfo": COACH_A, "coo": COACH_B}
+def _after_session(do: Do, run: DemoRun, challenge: str, clock: Clock) -> None:
+    c = run.commitments
     scores = {"confrontation": 4, "commitment": 5, "responsibility": 6, "recognition": 8}
     for who, other in (("cfo", "coo"), ("coo", "cfo")):
-        _assess(app, run, coach[who], who, other, challenge, scores[challenge], clock)
-        _assess(app, run, coach[who], who, other, "presence", scores[challenge] - 1, clock)
+        _assess(do, run, (who, other), challenge, scores[challenge], clock)
+        _assess(do, run, (who, other), "presence", scores[challenge] - 1, clock)
     if challenge == "commitment":
-        app.honour_commitment(
-            eid,
+        do(
             COACH_A,
-            clock.next(5),
-            commitment_id=c["confrontation"],
-            evidence="Draft sent eight days before committee.",
-            assessed_by="parties",
-            assessors=[run.protagonists["coo"]],
+            HonourCommitment(
+                occurred_at=clock.next(5),
+                commitment_id=c["confrontation"],
+                evidence="Draft sent eight days before committee.",
+                assessed_by="parties",
+                assessors=[run.protagonists["coo"]],
+            ),
         )
     if challenge == "responsibility":
-        app.break_commitment(
-            eid,
+        do(
             COACH_B,
-            clock.next(2),
-            commitment_id=c["commitment"],
-            reason="Two hires announced before the plan was shared.",
+            BreakCommitment(
+                occurred_at=clock.next(2),
+                commitment_id=c["commitment"],
+                reason="Two hires announced before the plan was shared.",
+            ),
         )
-        renegotiated = app.renegotiate_commitment(
-            eid,
+        renegotiated = do(
             COACH_A,
-            clock.next(1),
-            commitment_id=c["responsibility"],
-            owners=[run.protagonists["cfo"], run.protagonists["coo"]],
-            to_whom=[],
-            what="Hold the weekly slot, every other week during closing",
-            due_on=(clock.at + timedelta(days=30)).date(),
-            reason="Closing weeks clash.",
+            RenegotiateCommitment(
+                occurred_at=clock.next(1),
+                commitment_id=c["responsibility"],
+                owners=[run.protagonists["cfo"], run.protagonists["coo"]],
+                what="Hold the weekly slot, every other week during closing",
+                due_on=(clock.at + timedelta(days=30)).date(),
+                reason="Closing weeks clash.",
+            ),
         )
         c["renegotiated"] = renegotiated.item_id
     if challenge == "recognition":
-        app.honour_commitment(
-            eid,
+        do(
             COACH_B,
-            clock.next(5),
-            commitment_id=c["renegotiated"],
-            evidence="Seven of eight slots held.",
-            assessed_by="coach",
+            HonourCommitment(
+                occurred_at=clock.next(5),
+                commitment_id=c["renegotiated"],
+                evidence="Seven of eight slots held.",
+            ),
         )
 
 
-def _complete(app: Trustpath, run: DemoRun, clock: Clock) -> None:
-    run.last_position = app.complete(run.engagement_id, ADMIN, clock.next(2)).position
+def _complete(do: Do, run: DemoRun, clock: Clock) -> None:
+    run.last_position = do(ADMIN, CompleteEngagement(occurred_at=clock.next(2))).position

@@ -29,6 +29,18 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.audit import AuditRecord
 from domain.ciphers import MasterKey, Sealed
+from domain.commands import (
+    CloseEarly,
+    ExecuteErasure,
+    GiveConsent,
+    HoldFollowUp,
+    PauseEngagement,
+    ReassignCoach,
+    RequestTermination,
+    ResumeEngagement,
+    WithdrawCommitment,
+    WithdrawConsent,
+)
 from domain.errors import ActionNotAllowedError
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -103,28 +115,42 @@ def _play_the_rest(app: Trustpath) -> UUID:
     session = b.individual_session(b.p1, notes="Fictional notes for the golden corpus.")
     b.declare(b.p1, "First intention.")
     b.declare(b.p1, "Revised intention.")
-    app.reassign_coach(
+    app.execute(
         b.eid,
         ADMIN,
-        b.at(),
-        protagonist_id=b.p2,
-        coach_id="coach-c",
-        coach_name="C",
-        reason="Coach on leave",
-        key="golden-reassign",
+        ReassignCoach(
+            occurred_at=b.at(),
+            protagonist_id=b.p2,
+            coach_id="coach-c",
+            coach_name="C",
+            reason="Coach on leave",
+            key="golden-reassign",
+        ),
     )
     b.coach_of[b.p2] = Actor("coach-c", "coach")
-    app.give_consent(b.eid, b.protagonist(b.p1), b.at(), protagonist_id=b.p1, scope="recording")
-    app.withdraw_consent(
-        b.eid, b.protagonist(b.p1), b.at(), protagonist_id=b.p1, scope="recording", key="golden-w"
+    app.execute(
+        b.eid,
+        b.protagonist(b.p1),
+        GiveConsent(occurred_at=b.at(), protagonist_id=b.p1, scope="recording"),
     )
-    app.pause(b.eid, ADMIN, b.at(), reason="Summer", key="golden-pause")
-    app.resume(b.eid, ADMIN, b.at())
+    app.execute(
+        b.eid,
+        b.protagonist(b.p1),
+        WithdrawConsent(occurred_at=b.at(), protagonist_id=b.p1, scope="recording", key="golden-w"),
+    )
+    app.execute(
+        b.eid, ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer", key="golden-pause")
+    )
+    app.execute(b.eid, ADMIN, ResumeEngagement(occurred_at=b.at()))
     b.individual_session(b.p2)
     b.declare(b.p2)
     b.relationship_session()
     cid = b.commitment()
-    app.withdraw_commitment(b.eid, COACH_A, b.at(), commitment_id=cid, reason="No longer needed")
+    app.execute(
+        b.eid,
+        COACH_A,
+        WithdrawCommitment(occurred_at=b.at(), commitment_id=cid, reason="No longer needed"),
+    )
     field = app.session_notes_field(session)
     app.read_content(b.eid, COACH_A, field, "preparing the next session")
     with contextlib.suppress(ActionNotAllowedError):
@@ -139,10 +165,24 @@ def _play_the_rest(app: Trustpath) -> UUID:
         item="status",
     )
     app.save(record)
-    app.request_termination(b.eid, b.protagonist(b.p2), b.at(), reason="Moving on")
-    app.close_early(b.eid, ADMIN, b.at(), reason="Termination requested", key="golden-close")
-    app.hold_follow_up(b.eid, COACH_A, b.at(), months_after=3, trust_lasted=True, shared_notes="OK")
-    app.execute_erasure(b.eid, ADMIN, b.at(), protagonist_id=b.p1, request_reference="GDPR-1")
+    app.execute(
+        b.eid, b.protagonist(b.p2), RequestTermination(occurred_at=b.at(), reason="Moving on")
+    )
+    app.execute(
+        b.eid,
+        ADMIN,
+        CloseEarly(occurred_at=b.at(), reason="Termination requested", key="golden-close"),
+    )
+    app.execute(
+        b.eid,
+        COACH_A,
+        HoldFollowUp(occurred_at=b.at(), months_after=3, trust_lasted=True, shared_notes="OK"),
+    )
+    app.execute(
+        b.eid,
+        ADMIN,
+        ExecuteErasure(occurred_at=b.at(), protagonist_id=b.p1, request_reference="GDPR-1"),
+    )
     return b.eid
 
 

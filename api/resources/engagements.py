@@ -13,12 +13,13 @@ consent to sponsor reporting stands. It gets no version and no ETag (a count of 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from api.context import (
     COMMAND_PARAMETERS,
@@ -32,6 +33,7 @@ from api.context import (
     trustpath,
 )
 from domain.access import ResourceKind, is_the_sponsor
+from domain.commands import OpenEngagement
 from domain.engagement import Engagement
 from domain.rules.commitment import CommitmentState
 from domain.sponsor import tell_sponsor
@@ -51,13 +53,23 @@ class PolicyIn(Schema):
     )
     strict_order = fields.Boolean()
 
+    @post_load
+    def make_policy(self, data: dict[str, Any], **_: Any) -> Policy:
+        return Policy.from_dict(data)
+
 
 class EngagementIn(CommandIn):
     title = fields.String(required=True, validate=NAME)
     organisation = fields.String(required=True, validate=NAME)
-    context = fields.String(load_default="", validate=validate.Length(max=5000))
+    context = fields.String(validate=validate.Length(max=5000))
     sponsor = fields.String(required=True, validate=NAME)
-    policy = fields.Nested(PolicyIn, load_default=None)
+    policy = fields.Nested(PolicyIn, allow_none=True)
+
+    @post_load
+    def make_command(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        if data.get("policy") is None:  # none sent, or null: the default policy
+            data.pop("policy", None)
+        return super().make_command(data, **kwargs)
 
 
 class ProtagonistOut(Schema):
@@ -100,20 +112,14 @@ blp = Blueprint("engagements", "engagements", url_prefix="/engagements", descrip
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(EngagementIn())
+@blp.arguments(EngagementIn(OpenEngagement))
 @blp.response(201, ReceiptOut)
 @blp.doc(parameters=COMMAND_PARAMETERS[:1])
-def open_engagement(data: dict[str, Any]) -> Any:
+def open_engagement(command: OpenEngagement) -> Any:
     """Open an engagement (practice admin), with its policy."""
-    args = dict(data)
-    policy = args.pop("policy")
-    receipt = trustpath().open_engagement(
-        actor(),
-        args.pop("occurred_at"),
-        policy=Policy.from_dict(policy) if policy else None,
-        key=idempotency_key(),
-        **args,
-    )
+    key = idempotency_key()
+    keyed = replace(command, key=key) if key else command
+    receipt = trustpath().execute(None, actor(), keyed)
     body, headers = receipt_out(receipt)
     headers["Location"] = f"{request.script_root}/engagements/{receipt.engagement_id}"
     return body, headers

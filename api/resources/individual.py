@@ -20,6 +20,7 @@ from api.context import CommandIn, trustpath
 from api.reading import READ_PARAMETERS, ContentOut, read, records_refusals
 from api.routing import blueprint, command_route
 from domain import errors
+from domain.commands import AssessTrust, DeclareIntention, HoldIndividualSession, ShareIntention
 from domain.individual_space import intention_field
 from domain.values import Challenge
 
@@ -34,7 +35,7 @@ class IndividualSessionIn(CommandIn):
         fields.String(validate=CHALLENGE), required=True, validate=validate.Length(1, 5)
     )
     notes = fields.String(
-        load_default=None, validate=TEXT, metadata={"description": "confidential; sealed"}
+        allow_none=True, validate=TEXT, metadata={"description": "confidential; sealed"}
     )
 
 
@@ -82,7 +83,7 @@ sessions = blueprint("individual-sessions", "Individual sessions and their confi
 command_route(
     sessions,
     "/<uuid:eid>/individual-sessions",
-    "hold_individual_session",
+    HoldIndividualSession,
     IndividualSessionIn,
     status=201,
 )
@@ -100,8 +101,8 @@ def read_notes(eid: UUID, sid: str, **_: Any) -> Any:
 
 intentions = blueprint("intentions", "A protagonist's intention: declared, shared, read")
 P = "/<uuid:eid>/protagonists/<string:pid>"
-command_route(intentions, f"{P}/intention", "declare_intention", IntentionIn, status=201)
-command_route(intentions, f"{P}/intention/share", "share_intention", SharedIntentionIn)
+command_route(intentions, f"{P}/intention", DeclareIntention, IntentionIn, status=201)
+command_route(intentions, f"{P}/intention/share", ShareIntention, SharedIntentionIn)
 
 
 @intentions.route(f"{P}/intention", methods=["GET"])
@@ -120,5 +121,5 @@ def read_intention(eid: UUID, pid: str, version: int | None = None, **_: Any) ->
 
 assessments = blueprint("trust-assessments", "Trust assessments (0-10, toward another)")
 command_route(
-    assessments, "/<uuid:eid>/trust-assessments", "assess_trust", TrustAssessmentIn, status=201
+    assessments, "/<uuid:eid>/trust-assessments", AssessTrust, TrustAssessmentIn, status=201
 )

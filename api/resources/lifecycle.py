@@ -11,6 +11,14 @@ from marshmallow import fields, validate
 
 from api.context import CommandIn
 from api.routing import blueprint, command_route
+from domain.commands import (
+    CloseEarly,
+    CompleteEngagement,
+    HoldFollowUp,
+    PauseEngagement,
+    RequestTermination,
+    ResumeEngagement,
+)
 
 WHY = validate.Length(1, 2000)
 
@@ -24,7 +32,7 @@ class CloseIn(CommandIn):
 
 
 class TerminationIn(CommandIn):
-    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    reason = fields.String(validate=validate.Length(max=2000))
 
 
 class FollowUpIn(CommandIn):
@@ -35,11 +43,11 @@ class FollowUpIn(CommandIn):
 
 lifecycle = blueprint("lifecycle", "Pause, resume, terminate, complete, close")
 E = "/<uuid:eid>"
-command_route(lifecycle, f"{E}/pause", "pause", PauseIn)
-command_route(lifecycle, f"{E}/resume", "resume", CommandIn)
-command_route(lifecycle, f"{E}/terminate", "request_termination", TerminationIn)
-command_route(lifecycle, f"{E}/complete", "complete", CommandIn)
-command_route(lifecycle, f"{E}/close", "close_early", CloseIn)
+command_route(lifecycle, f"{E}/pause", PauseEngagement, PauseIn)
+command_route(lifecycle, f"{E}/resume", ResumeEngagement, CommandIn)
+command_route(lifecycle, f"{E}/terminate", RequestTermination, TerminationIn)
+command_route(lifecycle, f"{E}/complete", CompleteEngagement, CommandIn)
+command_route(lifecycle, f"{E}/close", CloseEarly, CloseIn)
 
 follow_ups = blueprint("follow-ups", "Follow-ups, months later: did trust last?")
-command_route(follow_ups, f"{E}/follow-ups", "hold_follow_up", FollowUpIn, status=201)
+command_route(follow_ups, f"{E}/follow-ups", HoldFollowUp, FollowUpIn, status=201)

@@ -15,6 +15,15 @@ from marshmallow import fields, validate
 
 from api.context import CommandIn
 from api.routing import blueprint, command_route
+from domain.commands import (
+    AssignCoach,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    ReassignCoach,
+    SignAgreement,
+    WithdrawConsent,
+)
 from domain.sponsor import SponsorItem
 from domain.values import ConsentScope, ProtagonistKind
 
@@ -27,7 +36,6 @@ class AgreementIn(CommandIn):
     confidentiality = fields.String(required=True, validate=TEXT)
     sponsor_may_be_told = fields.List(
         fields.String(validate=NAME),
-        load_default=list,
         metadata={
             "description": "what the sponsor may be told beyond active, phase, session dates "
             "and counts, while every protagonist consents: "
@@ -39,9 +47,7 @@ class AgreementIn(CommandIn):
 
 class ProtagonistIn(CommandIn):
     name = fields.String(required=True, validate=NAME)
-    kind = fields.String(
-        load_default="person", validate=validate.OneOf([k.value for k in ProtagonistKind])
-    )
+    kind = fields.String(validate=validate.OneOf([k.value for k in ProtagonistKind]))
 
 
 class CoachIn(CommandIn):
@@ -56,7 +62,6 @@ class CoachReassignmentIn(CoachIn):
 class ConsentIn(CommandIn):
     scope = fields.String(required=True, validate=validate.OneOf([s.value for s in ConsentScope]))
     evidence = fields.String(
-        load_default="",
         validate=validate.Length(max=2000),
         metadata={"description": "the written consent, required when a coach records it"},
     )
@@ -67,19 +72,17 @@ class ErasureIn(CommandIn):
 
 
 agreement = blueprint("agreement", "The coaching agreement")
-command_route(agreement, "/<uuid:eid>/agreement", "sign_agreement", AgreementIn)
+command_route(agreement, "/<uuid:eid>/agreement", SignAgreement, AgreementIn)
 
 protagonists = blueprint("protagonists", "Protagonists and their coaches")
 P = "/<uuid:eid>/protagonists/<string:pid>"
-command_route(
-    protagonists, "/<uuid:eid>/protagonists", "enrol_protagonist", ProtagonistIn, status=201
-)
-command_route(protagonists, f"{P}/coach", "assign_coach", CoachIn)
-command_route(protagonists, f"{P}/coach/reassign", "reassign_coach", CoachReassignmentIn)
+command_route(protagonists, "/<uuid:eid>/protagonists", EnrolProtagonist, ProtagonistIn, status=201)
+command_route(protagonists, f"{P}/coach", AssignCoach, CoachIn)
+command_route(protagonists, f"{P}/coach/reassign", ReassignCoach, CoachReassignmentIn)
 
 consents = blueprint("consents", "A protagonist's consents")
-command_route(consents, f"{P}/consents", "give_consent", ConsentIn)
-command_route(consents, f"{P}/consents/withdraw", "withdraw_consent", ConsentIn)
+command_route(consents, f"{P}/consents", GiveConsent, ConsentIn)
+command_route(consents, f"{P}/consents/withdraw", WithdrawConsent, ConsentIn)
 
 erasure = blueprint("erasure", "Crypto-shredding a protagonist's confidential content")
-command_route(erasure, f"{P}/erasure", "execute_erasure", ErasureIn, status=201)
+command_route(erasure, f"{P}/erasure", ExecuteErasure, ErasureIn, status=201)

@@ -63,6 +63,14 @@ from eventsourcing.domain import Aggregate, event
 
 from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
+from domain.commands import (
+    AssignCoach,
+    DeclareIntention,
+    EnrolProtagonist,
+    GiveConsent,
+    OpenEngagement,
+    SignAgreement,
+)
 from domain.values import Actor
 from ops.bench.common import print_json, ratio, say_to_stderr, temp_directory, throwaway_postgres
 from ops.config import Settings, build_app
@@ -230,29 +238,45 @@ def seed(env: dict[str, str], clients: int) -> tuple[list[dict[str, str]], str]:
     at = datetime.now(UTC)
     targets = []
     for i in range(clients):
-        eid = app.open_engagement(
-            ADMIN, at, title=f"bench {i}", organisation="o", context="", sponsor="s"
+        eid = app.execute(
+            None,
+            ADMIN,
+            OpenEngagement(
+                occurred_at=at, title=f"bench {i}", organisation="o", context="", sponsor="s"
+            ),
         ).engagement_id
-        app.sign_agreement(
+        app.execute(
             eid,
             ADMIN,
-            at,
-            parties=["all"],
-            confidentiality="c",
-            sponsor_may_be_told=[],
-            retention_days=30,
+            SignAgreement(
+                occurred_at=at,
+                parties=["all"],
+                confidentiality="c",
+                sponsor_may_be_told=[],
+                retention_days=30,
+            ),
         )
         pids = []
         for name in ("P", "Q"):
-            pid = app.enrol_protagonist(eid, ADMIN, at, name=name, kind="person").item_id
-            app.assign_coach(
-                eid, ADMIN, at, protagonist_id=pid, coach_id=COACH.id, coach_name="Bench"
+            pid = app.execute(
+                eid, ADMIN, EnrolProtagonist(occurred_at=at, name=name, kind="person")
+            ).item_id
+            app.execute(
+                eid,
+                ADMIN,
+                AssignCoach(
+                    occurred_at=at, protagonist_id=pid, coach_id=COACH.id, coach_name="Bench"
+                ),
             )
-            app.give_consent(
-                eid, Actor(pid, "protagonist"), at, protagonist_id=pid, scope="coaching"
+            app.execute(
+                eid,
+                Actor(pid, "protagonist"),
+                GiveConsent(occurred_at=at, protagonist_id=pid, scope="coaching"),
             )
             pids.append(pid)
-        app.declare_intention(eid, COACH, at, protagonist_id=pids[0], text="x" * 200)
+        app.execute(
+            eid, COACH, DeclareIntention(occurred_at=at, protagonist_id=pids[0], text="x" * 200)
+        )
         targets.append({"eid": str(eid), "p": pids[0], "q": pids[1]})
     app.close()
     store = PrincipalStore.for_url(env["TRUSTPATH_DATABASE_URL"])

@@ -40,6 +40,14 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.ciphers import MasterKey
+from domain.commands import (
+    AssignCoach,
+    EnrolProtagonist,
+    GiveConsent,
+    HoldIndividualSession,
+    OpenEngagement,
+    SignAgreement,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.bench.common import (
@@ -88,23 +96,39 @@ class Ready:
 
 def ready_engagement(app: Trustpath, at: datetime) -> Ready:
     """Open, sign, enrol two protagonists, assign their coaches, get consent: 8 events."""
-    eid = app.open_engagement(
-        ADMIN, at, title="Bench", organisation="Bench Ltd", context="", sponsor="bench-hr"
+    eid = app.execute(
+        None,
+        ADMIN,
+        OpenEngagement(
+            occurred_at=at, title="Bench", organisation="Bench Ltd", context="", sponsor="bench-hr"
+        ),
     ).engagement_id
-    app.sign_agreement(
+    app.execute(
         eid,
         ADMIN,
-        at,
-        parties=["A", "B"],
-        confidentiality="Individual sessions stay private.",
-        sponsor_may_be_told=["phase"],
-        retention_days=365,
+        SignAgreement(
+            occurred_at=at,
+            parties=["A", "B"],
+            confidentiality="Individual sessions stay private.",
+            sponsor_may_be_told=["phase"],
+            retention_days=365,
+        ),
     )
     pairs = []
     for number, coach in enumerate(COACHES):
-        pid = app.enrol_protagonist(eid, ADMIN, at, name=f"P{number}", kind="person").item_id
-        app.assign_coach(eid, ADMIN, at, protagonist_id=pid, coach_id=coach.id, coach_name="C")
-        app.give_consent(eid, Actor(pid, "protagonist"), at, protagonist_id=pid, scope="coaching")
+        pid = app.execute(
+            eid, ADMIN, EnrolProtagonist(occurred_at=at, name=f"P{number}", kind="person")
+        ).item_id
+        app.execute(
+            eid,
+            ADMIN,
+            AssignCoach(occurred_at=at, protagonist_id=pid, coach_id=coach.id, coach_name="C"),
+        )
+        app.execute(
+            eid,
+            Actor(pid, "protagonist"),
+            GiveConsent(occurred_at=at, protagonist_id=pid, scope="coaching"),
+        )
         pairs.append((pid, coach))
     return Ready(eid, tuple(pairs))
 
@@ -114,15 +138,17 @@ def session_step(app: Trustpath, ready: Ready, at: datetime, tag: str) -> Callab
 
     def step(i: int) -> object:
         pid, coach = ready.pairs[i % len(ready.pairs)]
-        return app.hold_individual_session(
+        return app.execute(
             ready.engagement_id,
             coach,
-            at,
-            protagonist_id=pid,
-            duration_minutes=60,
-            challenges=["presence", "confrontation"],
-            notes=NOTES,
-            key=f"{tag}-{i}",
+            HoldIndividualSession(
+                occurred_at=at,
+                protagonist_id=pid,
+                duration_minutes=60,
+                challenges=["presence", "confrontation"],
+                notes=NOTES,
+                key=f"{tag}-{i}",
+            ),
         )
 
     return step

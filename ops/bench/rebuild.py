@@ -41,6 +41,14 @@ from uuid import uuid4
 import sqlalchemy as sa
 
 from domain.ciphers import MasterKey
+from domain.commands import (
+    AssessTrust,
+    AssignCoach,
+    EnrolProtagonist,
+    GiveConsent,
+    OpenEngagement,
+    SignAgreement,
+)
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
@@ -261,23 +269,37 @@ def read_and_rebuild(
 
 def ready(app: Trustpath) -> tuple[Any, str, str, Actor]:
     now = datetime.now(UTC) - timedelta(days=1)
-    eid = app.open_engagement(
-        ADMIN, now, title="Lag", organisation="O", context="", sponsor="s"
+    eid = app.execute(
+        None,
+        ADMIN,
+        OpenEngagement(occurred_at=now, title="Lag", organisation="O", context="", sponsor="s"),
     ).engagement_id
-    app.sign_agreement(
+    app.execute(
         eid,
         ADMIN,
-        now,
-        parties=["a"],
-        confidentiality="c",
-        sponsor_may_be_told=[],
-        retention_days=30,
+        SignAgreement(
+            occurred_at=now,
+            parties=["a"],
+            confidentiality="c",
+            sponsor_may_be_told=[],
+            retention_days=30,
+        ),
     )
     coach, people = Actor("coach-lag", "coach"), []
     for i in (1, 2):
-        pid = app.enrol_protagonist(eid, ADMIN, now, name=f"L{i}", kind="person").item_id
-        app.assign_coach(eid, ADMIN, now, protagonist_id=pid, coach_id=coach.id, coach_name="C")
-        app.give_consent(eid, Actor(pid, "protagonist"), now, protagonist_id=pid, scope="coaching")
+        pid = app.execute(
+            eid, ADMIN, EnrolProtagonist(occurred_at=now, name=f"L{i}", kind="person")
+        ).item_id
+        app.execute(
+            eid,
+            ADMIN,
+            AssignCoach(occurred_at=now, protagonist_id=pid, coach_id=coach.id, coach_name="C"),
+        )
+        app.execute(
+            eid,
+            Actor(pid, "protagonist"),
+            GiveConsent(occurred_at=now, protagonist_id=pid, scope="coaching"),
+        )
         people.append(pid)
     return eid, people[0], people[1], coach
 
@@ -289,14 +311,16 @@ def lag_in_process(app: Trustpath, read_side: ReadSide, commands: int) -> list[f
     app.on_saved.insert(0, lambda _pos: committed.append(time.perf_counter()))
     app.on_saved.append(lambda _pos: lags.append(time.perf_counter() - committed[-1]))
     for i in range(commands):
-        app.assess_trust(
+        app.execute(
             eid,
             coach,
-            datetime.now(UTC),
-            protagonist_id=p1,
-            toward_id=p2,
-            challenge="presence",
-            score=i % 11,
+            AssessTrust(
+                occurred_at=datetime.now(UTC),
+                protagonist_id=p1,
+                toward_id=p2,
+                challenge="presence",
+                score=i % 11,
+            ),
         )
     del app.on_saved[0], app.on_saved[-1]
     return lags
@@ -321,14 +345,16 @@ def lag_follower(app: Trustpath, url: str, key_file: Path, commands: int) -> lis
         _seen(engine, app.recorder.max_notification_id() or 0, 900.0)
         lags = []
         for i in range(commands):
-            receipt = app.assess_trust(
+            receipt = app.execute(
                 eid,
                 coach,
-                datetime.now(UTC),
-                protagonist_id=p1,
-                toward_id=p2,
-                challenge="presence",
-                score=i % 11,
+                AssessTrust(
+                    occurred_at=datetime.now(UTC),
+                    protagonist_id=p1,
+                    toward_id=p2,
+                    challenge="presence",
+                    score=i % 11,
+                ),
             )
             committed = time.perf_counter()
             _seen(engine, receipt.position, 30.0)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
 from domain.ciphers import MasterKey
+from domain.commands import ExecuteErasure
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.support.api_world import PURPOSE, World, audit, body, notes_url
@@ -97,8 +98,11 @@ def test_read_is_503_without_content_when_the_access_record_cannot_be_written(
 
 def test_erased_content_reads_as_the_erased_marker(world: World, client: FlaskClient) -> None:
     cfo = world.demo.protagonists["cfo"]
-    world.app.execute_erasure(
-        world.eid, ADMIN, datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
+    world.run(
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
+        ),
     )
     r = client.get(notes_url(world), headers=world.headers("coach_a", **PURPOSE))
     assert r.status_code == 200
@@ -115,8 +119,11 @@ def test_erased_content_reads_as_the_erased_marker_when_it_was_read_just_before(
     assert first.status_code == 200
     assert "ambushed" in first.json["text"]
     cfo = world.demo.protagonists["cfo"]
-    world.app.execute_erasure(
-        world.eid, ADMIN, datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
+    world.run(
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
+        ),
     )
     again = client.get(notes_url(world), headers=world.headers("coach_a", **PURPOSE))
     assert again.status_code == 200

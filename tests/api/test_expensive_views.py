@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.auth import TokenBucket
+from domain.commands import AssessTrust
 from domain.values import Actor
 from tests.support.api_world import World
 from tests.support.flows import Fresh, fresh_engagement
@@ -27,14 +28,16 @@ def long_engagement(world: World, client: FlaskClient) -> Fresh:
     """A fresh engagement with ASSESSMENTS trust assessments (over 250 events)."""
     fresh = fresh_engagement(client, world)
     for i in range(ASSESSMENTS):
-        world.app.assess_trust(
+        world.app.execute(
             fresh.eid,
             COACH_A,
-            datetime.now(UTC),
-            protagonist_id=fresh.cfo,
-            toward_id=fresh.coo,
-            challenge="presence",
-            score=i % 11,
+            AssessTrust(
+                occurred_at=datetime.now(UTC),
+                protagonist_id=fresh.cfo,
+                toward_id=fresh.coo,
+                challenge="presence",
+                score=i % 11,
+            ),
         )
     return fresh
 

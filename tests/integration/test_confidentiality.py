@@ -24,6 +24,7 @@ from psycopg import sql
 from domain import errors
 from domain.audit import AccessDenied, ContentAccessed
 from domain.ciphers import MasterKey, MasterKeyError, Place, Sealed
+from domain.commands import ShareIntention
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.support.apps import make_app
@@ -40,8 +41,9 @@ def _write_marked_content(b: EngagementBuilder, marker: str) -> None:
     b.individual_session(b.p2, notes=f"{marker}")
     b.declare(b.p1, f"intention {marker}")
     b.declare(b.p1, f"revised intention {marker}")
-    b.app.share_intention(
-        b.eid, COACH_A, b.at(), protagonist_id=b.p1, shared_text=f"{marker}-SHARED"
+    b.run(
+        COACH_A,
+        ShareIntention(occurred_at=b.at(), protagonist_id=b.p1, shared_text=f"{marker}-SHARED"),
     )
 
 

@@ -10,10 +10,20 @@ Restarts, snapshots and crashes: tests/integration/test_contract_restarts.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from domain import errors
+from domain.commands import (
+    CompleteEngagement,
+    GiveConsent,
+    PauseEngagement,
+    ResumeEngagement,
+)
 from domain.engagement import Engagement
+from domain.individual_space import Seal
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -32,7 +42,7 @@ def test_engagement_reloads_identically_in_a_new_application(
 ) -> None:
     builder.minimums_met()
     builder.commitment()
-    builder.app.complete(builder.eid, ADMIN, builder.at())
+    builder.run(ADMIN, CompleteEngagement(occurred_at=builder.at()))
     live = state_of(builder.engagement())
     assert state_of(second_app.engagement(builder.eid)) == live
     assert state_of(replayed_from_events(second_app, builder.eid)) == live
@@ -56,14 +66,11 @@ def test_command_of_one_instance_is_seen_by_another_with_a_warm_cache(
 def test_positions_increase_with_every_command(builder: EngagementBuilder) -> None:
     builder.contracted()
     receipts = [
-        builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Break"),
-        builder.app.resume(builder.eid, ADMIN, builder.at()),
-        builder.app.give_consent(
-            builder.eid,
+        builder.run(ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Break")),
+        builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at())),
+        builder.run(
             builder.protagonist(builder.p1),
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     ]
     positions = [r.position for r in receipts]
@@ -103,8 +110,15 @@ def test_notification_log_pages_read_back_the_same_events(builder: EngagementBui
 # -- optimistic concurrency ---------------------------------------------------------------------
 
 
-def _consent(engagement: Engagement, cmd: Command, protagonist_id: str, scope: str) -> None:
-    engagement.give_consent(cmd, protagonist_id=protagonist_id, scope=scope, evidence="")
+def raced_consent(builder: EngagementBuilder, meanwhile: Callable[[Engagement], None]) -> Any:
+    """p1's consent to recording, with `meanwhile(engagement)` run between its load and save."""
+
+    class RacedConsent(GiveConsent):
+        def run(self, engagement: Engagement, cmd: Command, seal: Seal, item_id: str) -> None:
+            meanwhile(engagement)
+            super().run(engagement, cmd, seal, item_id)
+
+    return RacedConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording")
 
 
 def test_stale_save_is_retried_once_and_succeeds(
@@ -114,20 +128,17 @@ def test_stale_save_is_retried_once_and_succeeds(
     start = builder.engagement().version
     seen: list[int] = []
 
-    def run(engagement: Engagement, cmd: Command) -> None:
+    def meanwhile(engagement: Engagement) -> None:
         if not seen:  # another instance saves between our load and our save, once
-            second_app.give_consent(
+            second_app.execute(
                 builder.eid,
                 builder.protagonist(builder.p2),
-                builder.at(),
-                protagonist_id=builder.p2,
-                scope="recording",
+                GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p2, scope="recording"),
             )
         seen.append(engagement.version)
-        _consent(engagement, cmd, builder.p1, "recording")
 
     p1 = Actor(builder.p1, "protagonist")
-    receipt = builder.app.command("give_consent", builder.eid, p1, builder.at(), "", {}, run)
+    receipt = builder.app.execute(builder.eid, p1, raced_consent(builder, meanwhile))
     assert seen == [start, start + 1]
     assert receipt.version == start + 2
     versions = [e.originator_version for e in second_app.events.get(builder.eid)]
@@ -143,14 +154,15 @@ def test_stale_save_twice_is_refused_with_concurrent_update_error(
     builder.contracted()
     start = builder.engagement().version
 
-    def run(engagement: Engagement, cmd: Command) -> None:
-        second_app.pause(builder.eid, ADMIN, builder.at(), reason="Meanwhile")
-        second_app.resume(builder.eid, ADMIN, builder.at())
-        _consent(engagement, cmd, builder.p1, "recording")
+    def meanwhile(engagement: Engagement) -> None:
+        second_app.execute(
+            builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Meanwhile")
+        )
+        second_app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
 
     p1 = Actor(builder.p1, "protagonist")
     with pytest.raises(errors.ConcurrentUpdateError):
-        builder.app.command("give_consent", builder.eid, p1, builder.at(), "", {}, run)
+        builder.app.execute(builder.eid, p1, raced_consent(builder, meanwhile))
     events = list(second_app.events.get(builder.eid))
     assert [e.originator_version for e in events] == list(range(1, start + 5))
     assert [type(e).__name__ for e in events[start:]] == [

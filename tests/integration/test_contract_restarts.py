@@ -16,6 +16,13 @@ from eventsourcing.persistence import PersistenceError
 from domain import errors
 from domain.application import Receipt
 from domain.ciphers import Place, Sealed
+from domain.commands import (
+    AssessTrust,
+    HoldIndividualSession,
+    PauseEngagement,
+    RenegotiateCommitment,
+    ResumeEngagement,
+)
 from domain.trustpath import Trustpath
 from tests.support.apps import replayed_from_events
 from tests.support.builders import ADMIN, COACH_A, EngagementBuilder, recorded
@@ -32,15 +39,17 @@ def test_command_resent_after_a_restart_returns_the_first_receipt(
     at = builder.at()
 
     def hold(app: Trustpath) -> Any:
-        return app.hold_individual_session(
+        return app.execute(
             builder.eid,
             COACH_A,
-            at,
-            protagonist_id=builder.p1,
-            duration_minutes=45,
-            challenges=["presence"],
-            notes="Before the restart.",
-            key="session-before-restart",
+            HoldIndividualSession(
+                occurred_at=at,
+                protagonist_id=builder.p1,
+                duration_minutes=45,
+                challenges=["presence"],
+                notes="Before the restart.",
+                key="session-before-restart",
+            ),
         )
 
     first = hold(builder.app)
@@ -62,19 +71,24 @@ def test_engagement_with_more_than_100_events_reloads_from_its_snapshot_identica
     at = builder.at()
 
     def pause(app: Trustpath) -> Receipt:
-        return app.pause(builder.eid, ADMIN, at, reason="Before the snapshot", key="pause-1")
+        return app.execute(
+            builder.eid,
+            ADMIN,
+            PauseEngagement(occurred_at=at, reason="Before the snapshot", key="pause-1"),
+        )
 
     first = pause(builder.app)
-    builder.app.resume(builder.eid, ADMIN, builder.at())
+    builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at()))
     while builder.engagement().version < 105:
-        builder.app.assess_trust(
-            builder.eid,
+        builder.run(
             COACH_A,
-            builder.at(),
-            protagonist_id=builder.p1,
-            toward_id=builder.p2,
-            challenge="presence",
-            score=builder.engagement().version % 11,
+            AssessTrust(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                toward_id=builder.p2,
+                challenge="presence",
+                score=builder.engagement().version % 11,
+            ),
         )
     assert second_app.snapshots is not None
     snapshots = list(second_app.snapshots.get(builder.eid))
@@ -109,17 +123,18 @@ def test_crash_while_storing_a_two_event_command_leaves_nothing_half_written(
     before = recorded(builder.app, builder.eid)
 
     def renegotiate() -> Any:
-        return builder.app.renegotiate_commitment(
-            builder.eid,
+        return builder.run(
             COACH_A,
-            builder.at(),
-            commitment_id=cid,
-            owners=[builder.p1],
-            to_whom=[builder.p2],
-            what="Every other week.",
-            due_on=builder.due(20),
-            reason="Closing.",
-            key="renegotiate",
+            RenegotiateCommitment(
+                occurred_at=builder.at(),
+                commitment_id=cid,
+                owners=[builder.p1],
+                to_whom=[builder.p2],
+                what="Every other week.",
+                due_on=builder.due(20),
+                reason="Closing.",
+                key="renegotiate",
+            ),
         )
 
     with (

@@ -10,6 +10,7 @@ import pytest
 
 from domain import errors
 from domain.ciphers import ERASED, MasterKey
+from domain.commands import ExecuteErasure
 from tests.support.apps import make_app
 from tests.support.builders import ADMIN, COACH_A, COACH_B, EngagementBuilder
 
@@ -17,8 +18,11 @@ pytestmark = pytest.mark.integration
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> object:
-    return b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="GDPR-42"
+    return b.run(
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-42"
+        ),
     )
 
 
@@ -77,8 +81,11 @@ def test_erasure_is_refused_when_not_requested_through_the_practice_admin(
     builder.individual_session(builder.p1, notes="Still readable.")
     builder.refused(
         errors.ActionNotAllowedError,
-        lambda: builder.app.execute_erasure(
-            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, request_reference="x"
+        lambda: builder.run(
+            COACH_A,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="x"
+            ),
         ),
     )
     field = builder.app.session_notes_field(builder.individual_sessions[0])
@@ -97,14 +104,20 @@ def test_erasure_cut_short_before_the_key_is_destroyed_completes_when_resent(
 
     vault.destroy = crash  # type: ignore[method-assign]
     with pytest.raises(OSError, match="power cut"):
-        builder.app.execute_erasure(
-            builder.eid, ADMIN, builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+        builder.run(
+            ADMIN,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+            ),
         )
     del vault.destroy
     assert builder.engagement().protagonists[builder.p1]["erased"] is True
     with pytest.raises(errors.AlreadyErasedError):
-        builder.app.execute_erasure(
-            builder.eid, ADMIN, builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+        builder.run(
+            ADMIN,
+            ExecuteErasure(
+                occurred_at=builder.at(), protagonist_id=builder.p1, request_reference="R-1"
+            ),
         )
     assert builder.app.read_content(builder.eid, COACH_A, field, "check").text == ERASED
 

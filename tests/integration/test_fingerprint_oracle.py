@@ -25,6 +25,7 @@ import pytest
 
 from domain import errors
 from domain.ciphers import MasterKey, MasterKeyError
+from domain.commands import DeclareIntention, ExecuteErasure, HoldIndividualSession
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from ops.demo import play
@@ -61,18 +62,22 @@ def _keyed_content(b: EngagementBuilder) -> list[tuple[str, str, str]]:
     keyed = []
     for i, pid in enumerate(b.protagonists):
         notes, intention = f"Keyed notes {i}: afraid of the board.", f"Keyed intention {i}."
-        b.app.hold_individual_session(
-            b.eid,
+        b.run(
             b.coach(pid),
-            b.at(),
-            protagonist_id=pid,
-            duration_minutes=45,
-            challenges=["presence"],
-            notes=notes,
-            key=f"session-{i}",
+            HoldIndividualSession(
+                occurred_at=b.at(),
+                protagonist_id=pid,
+                duration_minutes=45,
+                challenges=["presence"],
+                notes=notes,
+                key=f"session-{i}",
+            ),
         )
-        b.app.declare_intention(
-            b.eid, b.coach(pid), b.at(), protagonist_id=pid, text=intention, key=f"intent-{i}"
+        b.run(
+            b.coach(pid),
+            DeclareIntention(
+                occurred_at=b.at(), protagonist_id=pid, text=intention, key=f"intent-{i}"
+            ),
         )
         keyed += [(f"session-{i}", pid, notes), (f"intent-{i}", pid, intention)]
     return keyed
@@ -98,10 +103,16 @@ def world(app: Trustpath, store_url: str, master_key: MasterKey) -> World:
 
 def _erase(w: World) -> None:
     app, b = w.builder.app, w.builder
-    app.execute_erasure(
-        UUID(w.demo_eid), ADMIN, b.at(), protagonist_id=w.demo_cfo, request_reference="R-1"
+    app.execute(
+        UUID(w.demo_eid),
+        ADMIN,
+        ExecuteErasure(occurred_at=b.at(), protagonist_id=w.demo_cfo, request_reference="R-1"),
     )
-    app.execute_erasure(b.eid, ADMIN, b.at(), protagonist_id=b.p1, request_reference="R-2")
+    app.execute(
+        b.eid,
+        ADMIN,
+        ExecuteErasure(occurred_at=b.at(), protagonist_id=b.p1, request_reference="R-2"),
+    )
 
 
 # -- the tests -------------------------------------------------------------------------------------
@@ -163,16 +174,20 @@ def test_after_erasure_even_the_master_key_holder_confirms_no_guess(world: World
 
 def _resend(app: Trustpath, b: EngagementBuilder, key: str, pid: str, text: str) -> object:
     if key.startswith("session"):
-        return app.hold_individual_session(
+        return app.execute(
             b.eid,
             b.coach(pid),
-            b.at(),
-            protagonist_id=pid,
-            duration_minutes=45,
-            challenges=["presence"],
-            notes=text,
-            key=key,
+            HoldIndividualSession(
+                occurred_at=b.at(),
+                protagonist_id=pid,
+                duration_minutes=45,
+                challenges=["presence"],
+                notes=text,
+                key=key,
+            ),
         )
-    return app.declare_intention(
-        b.eid, b.coach(pid), b.at(), protagonist_id=pid, text=text, key=key
+    return app.execute(
+        b.eid,
+        b.coach(pid),
+        DeclareIntention(occurred_at=b.at(), protagonist_id=pid, text=text, key=key),
     )

@@ -19,6 +19,9 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from domain.ciphers import MasterKey
+from domain.commands import (
+    OpenEngagement,
+)
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from projections.engine import make_engine
@@ -41,7 +44,13 @@ def open_hostile(app: Trustpath, title: str, at: datetime) -> None:
     """Open an engagement with a hostile title and time: accepted, or refused cleanly."""
     before = app.recorder.max_notification_id()
     try:
-        app.open_engagement(ADMIN, at, title=title, organisation=title, context=title, sponsor="s")
+        app.execute(
+            None,
+            ADMIN,
+            OpenEngagement(
+                occurred_at=at, title=title, organisation=title, context=title, sponsor="s"
+            ),
+        )
     except TrustpathError:
         assert app.recorder.max_notification_id() == before, "a refused opening recorded"
         event("hostile opening refused")

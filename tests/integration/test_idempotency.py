@@ -19,6 +19,13 @@ from hypothesis import strategies as st
 from domain import errors
 from domain.application import Receipt
 from domain.ciphers import MasterKey
+from domain.commands import (
+    GiveConsent,
+    HoldRelationshipSession,
+    OpenEngagement,
+    PauseEngagement,
+    RenegotiateCommitment,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.support.apps import make_app
@@ -58,7 +65,9 @@ def test_key_reused_for_a_different_command_is_refused(builder: EngagementBuilde
     keyed_session(builder, "reused")
     builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="x", key="reused"),
+        lambda: builder.run(
+            ADMIN, PauseEngagement(occurred_at=builder.at(), reason="x", key="reused")
+        ),
     )
 
 
@@ -78,17 +87,18 @@ def test_renegotiation_resent_returns_the_receipt_of_both_its_events(
     cid = builder.with_commitment()
 
     def renegotiate() -> Receipt:
-        return builder.app.renegotiate_commitment(
-            builder.eid,
+        return builder.run(
             COACH_A,
-            builder.at(),
-            commitment_id=cid,
-            owners=[builder.p1],
-            to_whom=[builder.p2],
-            what="Every other week.",
-            due_on=builder.due(20),
-            reason="Closing.",
-            key="renegotiate-1",
+            RenegotiateCommitment(
+                occurred_at=builder.at(),
+                commitment_id=cid,
+                owners=[builder.p1],
+                to_whom=[builder.p2],
+                what="Every other week.",
+                due_on=builder.due(20),
+                reason="Closing.",
+                key="renegotiate-1",
+            ),
         )
 
     first = renegotiate()
@@ -104,14 +114,17 @@ def test_renegotiation_resent_returns_the_receipt_of_both_its_events(
 
 def test_opening_resent_with_the_same_key_returns_the_same_engagement(app: Trustpath) -> None:
     def open_it(title: str = "Board") -> Receipt:
-        return app.open_engagement(
+        return app.execute(
+            None,
             ADMIN,
-            datetime.now(UTC) - timedelta(hours=1),
-            title=title,
-            organisation="Acme",
-            context="",
-            sponsor="hr",
-            key="open-1",
+            OpenEngagement(
+                occurred_at=datetime.now(UTC) - timedelta(hours=1),
+                title=title,
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+                key="open-1",
+            ),
         )
 
     first = open_it()
@@ -138,15 +151,16 @@ def test_refused_command_is_accepted_with_its_key_once_the_rule_allows_it(
     builder.contracted()
 
     def hold() -> Receipt:
-        return builder.app.hold_relationship_session(
-            builder.eid,
+        return builder.run(
             COACH_A,
-            builder.at(),
-            challenge="confrontation",
-            present=list(builder.protagonists),
-            duration_minutes=60,
-            shared_notes="Face to face.",
-            key="first-meeting",
+            HoldRelationshipSession(
+                occurred_at=builder.at(),
+                challenge="confrontation",
+                present=list(builder.protagonists),
+                duration_minutes=60,
+                shared_notes="Face to face.",
+                key="first-meeting",
+            ),
         )
 
     builder.refused(errors.IndividualSessionsMissingError, hold)
@@ -184,14 +198,15 @@ def test_key_reused_by_another_actor_is_refused(builder: EngagementBuilder) -> N
     builder.contracted()
 
     def consent(who: Actor) -> Receipt:
-        return builder.app.give_consent(
-            builder.eid,
+        return builder.run(
             who,
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
-            evidence="Signed form",
-            key="consent-1",
+            GiveConsent(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                scope="recording",
+                evidence="Signed form",
+                key="consent-1",
+            ),
         )
 
     consent(COACH_A)

@@ -15,6 +15,13 @@ import pytest
 from domain import errors
 from domain.application import NAMESPACE, Receipt
 from domain.ciphers import MasterKey
+from domain.commands import (
+    AssessTrust,
+    EnrolProtagonist,
+    ExecuteErasure,
+    OpenEngagement,
+    PauseEngagement,
+)
 from domain.engagement import Engagement
 from domain.state import Command
 from domain.trustpath import Trustpath
@@ -27,8 +34,11 @@ pytestmark = pytest.mark.integration
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> Receipt:
-    return b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
+    return b.run(
+        ADMIN,
+        ExecuteErasure(
+            occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="GDPR-7"
+        ),
     )
 
 
@@ -50,15 +60,16 @@ def test_command_without_sealed_content_still_replays_after_the_erasure(
     builder.contracted()
 
     def assess() -> Receipt:
-        return builder.app.assess_trust(
-            builder.eid,
+        return builder.run(
             COACH_A,
-            builder.at(),
-            protagonist_id=builder.p1,
-            toward_id=builder.p2,
-            challenge="presence",
-            score=4,
-            key="assess-1",
+            AssessTrust(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                toward_id=builder.p2,
+                challenge="presence",
+                score=4,
+                key="assess-1",
+            ),
         )
 
     first = assess()
@@ -75,18 +86,25 @@ def test_command_without_a_key_stores_no_fingerprint(builder: EngagementBuilder)
 def test_engagement_and_item_ids_are_not_computable_from_the_key_alone(
     app: Trustpath, store_url: str, master_key: MasterKey, tmp_path: Path
 ) -> None:
-    opened = app.open_engagement(
+    opened = app.execute(
+        None,
         ADMIN,
-        datetime.now(UTC) - timedelta(hours=1),
-        title="Board",
-        organisation="Acme",
-        context="",
-        sponsor="hr",
-        key="open-7",
+        OpenEngagement(
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            title="Board",
+            organisation="Acme",
+            context="",
+            sponsor="hr",
+            key="open-7",
+        ),
     )
     eid = opened.engagement_id
     assert eid != uuid5(NAMESPACE, "open|open-7")
-    pid = app.enrol_protagonist(eid, ADMIN, datetime.now(UTC), name="A", kind="person", key="e-1")
+    pid = app.execute(
+        eid,
+        ADMIN,
+        EnrolProtagonist(occurred_at=datetime.now(UTC), name="A", kind="person", key="e-1"),
+    )
     assert pid.item_id != str(uuid5(NAMESPACE, f"{eid}|protagonist|e-1"))
     restarted = make_app(store_url, master_key)
     another_key = make_app(f"sqlite:///{tmp_path / 'other.db'}", MasterKey.generate())
@@ -112,7 +130,10 @@ def test_command_resent_after_the_fingerprint_upgrade_is_refused_not_applied_twi
     builder.app.save(engagement)
     error = builder.refused(
         errors.IdempotencyKeyReusedError,
-        lambda: builder.app.pause(builder.eid, ADMIN, builder.at(), reason="Summer", key="old-key"),
+        lambda: builder.run(
+            ADMIN,
+            PauseEngagement(occurred_at=builder.at(), reason="Summer", key="old-key"),
+        ),
     )
     assert "cannot be compared" in str(error)
 
@@ -133,7 +154,16 @@ def test_opening_resent_after_the_id_upgrade_opens_no_second_engagement(app: Tru
     app.save(old)
     position = app.recorder.max_notification_id()
     with pytest.raises(errors.IdempotencyKeyReusedError):
-        app.open_engagement(
-            ADMIN, at, title="Board", organisation="Acme", context="", sponsor="hr", key="old-open"
+        app.execute(
+            None,
+            ADMIN,
+            OpenEngagement(
+                occurred_at=at,
+                title="Board",
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+                key="old-open",
+            ),
         )
     assert app.recorder.max_notification_id() == position

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from domain.commands import ExecuteErasure
 from domain.values import Actor
 from ops.cli import main
 from projections.ledger.merkle import MemoryTree, root, verify_consistency, verify_inclusion
@@ -104,12 +105,12 @@ def test_who_read_lists_every_read_of_one_protagonist_file(world: World) -> None
 def test_erasure_keeps_verification_and_the_reports_keep_the_accesses(world: World) -> None:
     owner = world.protagonists[0]
     before = who_read(world.url, world.store, owner)["reads"]
-    world.app.execute_erasure(
+    world.app.execute(
         world.engagement_id,
         Actor("admin-1", "admin"),
-        world.app.clock(),
-        protagonist_id=owner,
-        request_reference="GDPR-17",
+        ExecuteErasure(
+            occurred_at=world.app.clock(), protagonist_id=owner, request_reference="GDPR-17"
+        ),
     )
     world.checkpoint_and_export()
     assert world.verify().ok

@@ -18,6 +18,7 @@ import pytest
 
 from domain.adapters.keystore import SQLKeyStore
 from domain.ciphers import ERASED, MasterKey, MasterKeyError, Place
+from domain.commands import ExecuteErasure, HoldIndividualSession, OpenEngagement
 from domain.keyring import ROOT_KEY_ID, Keyring
 from domain.rotation import rotate_master
 from domain.trustpath import Trustpath
@@ -49,8 +50,9 @@ def _keys(app: Trustpath) -> SQLKeyStore:
 
 
 def _erase(b: EngagementBuilder, protagonist_id: str) -> None:
-    b.app.execute_erasure(
-        b.eid, ADMIN, b.at(), protagonist_id=protagonist_id, request_reference="R-1"
+    b.run(
+        ADMIN,
+        ExecuteErasure(occurred_at=b.at(), protagonist_id=protagonist_id, request_reference="R-1"),
     )
 
 
@@ -116,17 +118,23 @@ def test_retried_commands_and_openings_replay_after_a_master_key_rotation(
 ) -> None:
     at = datetime.now(UTC) - timedelta(days=3)
     opening = {"title": "T", "organisation": "O", "context": "C", "sponsor": SPONSOR.id}
-    opened = app.open_engagement(ADMIN, at, key="open-1", **opening)
+    opened = app.execute(None, ADMIN, OpenEngagement(occurred_at=at, key="open-1", **opening))
     b = EngagementBuilder(app)
     b.contracted()
     session = {"protagonist_id": b.p1, "duration_minutes": 50, "challenges": ["presence"]}
-    first = app.hold_individual_session(b.eid, COACH_A, b.at(), notes="N", key="s-1", **session)
+    first = app.execute(
+        b.eid, COACH_A, HoldIndividualSession(occurred_at=b.at(), notes="N", key="s-1", **session)
+    )
     rotate_master(_keys(both), Keyring(new_key, [master_key]))
     for after in _running(store_url, new_key):
-        retried = after.open_engagement(ADMIN, at, key="open-1", **opening)
+        retried = after.execute(
+            None, ADMIN, OpenEngagement(occurred_at=at, key="open-1", **opening)
+        )
         assert retried == replace(opened, replayed=True)
-        again = after.hold_individual_session(
-            b.eid, COACH_A, b.at(), notes="N", key="s-1", **session
+        again = after.execute(
+            b.eid,
+            COACH_A,
+            HoldIndividualSession(occurred_at=b.at(), notes="N", key="s-1", **session),
         )
         assert again == replace(first, replayed=True)
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from domain.audit import DisclosureMade
 from domain.ciphers import MasterKey
+from domain.commands import AssessTrust
 from domain.trustpath import Trustpath
 from ops.cli import main
 from ops.demo import play
@@ -56,14 +57,16 @@ def history(app: Trustpath) -> tuple[list[str], str]:
         builder.declare(pid, text=f"intention {MARKER}")
     builder.relationship_session()
     builder.commitment()
-    app.assess_trust(
+    app.execute(
         builder.eid,
         builder.coach(builder.p1),
-        builder.at(),
-        protagonist_id=builder.p1,
-        toward_id=builder.p2,
-        challenge="presence",
-        score=4,
+        AssessTrust(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p1,
+            toward_id=builder.p2,
+            challenge="presence",
+            score=4,
+        ),
     )
     return names, builder.protagonists[0]
 

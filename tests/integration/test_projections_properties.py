@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.commands import BreakCommitment
 from domain.trustpath import Trustpath
 from projections import helper
 from projections import rebuild as rebuild_module
@@ -94,12 +95,10 @@ def test_live_projections_equal_a_rebuild_and_as_of_now_on_postgresql(
         builder = EngagementBuilder(app).at_gate()
         builder.relationship_session()
         commitment = builder.commitment()
-        app.break_commitment(
+        app.execute(
             builder.eid,
             builder.coach(builder.p1),
-            builder.at(),
-            commitment_id=commitment,
-            reason="Missed.",
+            BreakCommitment(occurred_at=builder.at(), commitment_id=commitment, reason="Missed."),
         )
         built_live = views(read_side, builder.eid)
         with as_of(app, engine, builder.eid, Moment()) as replayed:

@@ -20,6 +20,19 @@ from uuid import UUID
 
 import pytest
 
+from domain.application import Receipt
+from domain.commands import (
+    AssignCoach,
+    DeclareIntention,
+    EngagementCommand,
+    EnrolProtagonist,
+    GiveConsent,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    MakeCommitment,
+    OpenEngagement,
+    SignAgreement,
+)
 from domain.engagement import Engagement
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
@@ -42,14 +55,17 @@ class EngagementBuilder:
         self.app = app
         self.opened_at = datetime.now(UTC) - timedelta(days=30)
         self._at = self.opened_at
-        self.eid: UUID = app.open_engagement(
+        self.eid: UUID = app.execute(
+            None,
             ADMIN,
-            self.opened_at,
-            title="Board: sales and product",
-            organisation="Acme",
-            context="Two directors stopped talking.",
-            sponsor=SPONSOR.id,
-            policy=policy,
+            OpenEngagement(
+                occurred_at=self.opened_at,
+                title="Board: sales and product",
+                organisation="Acme",
+                context="Two directors stopped talking.",
+                sponsor=SPONSOR.id,
+                policy=policy or Policy(),
+            ),
         ).engagement_id
         self.protagonists: list[str] = []
         self.coach_of: dict[str, Actor] = {}
@@ -80,6 +96,10 @@ class EngagementBuilder:
     def protagonist(self, protagonist_id: str) -> Actor:
         return Actor(protagonist_id, "protagonist")
 
+    def run(self, actor: Actor, command: EngagementCommand) -> Receipt:
+        """Run `command` for `actor` on this engagement."""
+        return self.app.execute(self.eid, actor, command)
+
     def engagement(self) -> Engagement:
         return self.app.engagement(self.eid)
 
@@ -93,40 +113,39 @@ class EngagementBuilder:
     # -- contracting ----------------------------------------------------------------------
 
     def sign(self) -> EngagementBuilder:
-        self.app.sign_agreement(
-            self.eid,
+        self.run(
             ADMIN,
-            self.at(),
-            parties=["both directors", COACH_A.id, COACH_B.id, SPONSOR.id],
-            confidentiality="Individual sessions stay with each coach.",
-            sponsor_may_be_told=["phase"],
-            retention_days=365,
+            SignAgreement(
+                occurred_at=self.at(),
+                parties=["both directors", COACH_A.id, COACH_B.id, SPONSOR.id],
+                confidentiality="Individual sessions stay with each coach.",
+                sponsor_may_be_told=["phase"],
+                retention_days=365,
+            ),
         )
         return self
 
     def enrol(self, name: str = "Director") -> str:
-        receipt = self.app.enrol_protagonist(self.eid, ADMIN, self.at(), name=name, kind="person")
+        receipt = self.run(ADMIN, EnrolProtagonist(occurred_at=self.at(), name=name, kind="person"))
         self.protagonists.append(receipt.item_id)
         return receipt.item_id
 
     def assign(self, protagonist_id: str, coach: Actor) -> None:
-        self.app.assign_coach(
-            self.eid,
+        self.run(
             ADMIN,
-            self.at(),
-            protagonist_id=protagonist_id,
-            coach_id=coach.id,
-            coach_name=coach.id.title(),
+            AssignCoach(
+                occurred_at=self.at(),
+                protagonist_id=protagonist_id,
+                coach_id=coach.id,
+                coach_name=coach.id.title(),
+            ),
         )
         self.coach_of[protagonist_id] = coach
 
     def consent(self, protagonist_id: str, scope: str = "coaching") -> None:
-        self.app.give_consent(
-            self.eid,
+        self.run(
             self.protagonist(protagonist_id),
-            self.at(),
-            protagonist_id=protagonist_id,
-            scope=scope,
+            GiveConsent(occurred_at=self.at(), protagonist_id=protagonist_id, scope=scope),
         )
 
     def prepare(self, coach: Actor, *, consent: bool = True) -> str:
@@ -146,25 +165,23 @@ class EngagementBuilder:
     # -- the individual space -------------------------------------------------------------
 
     def individual_session(self, protagonist_id: str, notes: str | None = None) -> str:
-        receipt = self.app.hold_individual_session(
-            self.eid,
+        receipt = self.run(
             self.coach(protagonist_id),
-            self.at(),
-            protagonist_id=protagonist_id,
-            duration_minutes=60,
-            challenges=["presence"],
-            notes=notes,
+            HoldIndividualSession(
+                occurred_at=self.at(),
+                protagonist_id=protagonist_id,
+                duration_minutes=60,
+                challenges=["presence"],
+                notes=notes,
+            ),
         )
         self.individual_sessions.append(receipt.item_id)
         return receipt.item_id
 
     def declare(self, protagonist_id: str, text: str = "To work together again.") -> None:
-        self.app.declare_intention(
-            self.eid,
+        self.run(
             self.coach(protagonist_id),
-            self.at(),
-            protagonist_id=protagonist_id,
-            text=text,
+            DeclareIntention(occurred_at=self.at(), protagonist_id=protagonist_id, text=text),
         )
 
     def at_gate(self) -> EngagementBuilder:
@@ -177,30 +194,32 @@ class EngagementBuilder:
     # -- the relationship space -----------------------------------------------------------
 
     def relationship_session(self, challenge: str = "confrontation") -> str:
-        receipt = self.app.hold_relationship_session(
-            self.eid,
+        receipt = self.run(
             COACH_A,
-            self.at(),
-            challenge=challenge,
-            present=list(self.protagonists),
-            duration_minutes=90,
-            shared_notes=f"We explored {challenge}.",
+            HoldRelationshipSession(
+                occurred_at=self.at(),
+                challenge=challenge,
+                present=list(self.protagonists),
+                duration_minutes=90,
+                shared_notes=f"We explored {challenge}.",
+            ),
         )
         self.relationship_sessions.append(receipt.item_id)
         return receipt.item_id
 
     def commitment(self, owners: list[str] | None = None, session_id: str = "") -> str:
         session_id = session_id or self.relationship_sessions[-1]
-        return self.app.make_commitment(
-            self.eid,
+        return self.run(
             COACH_A,
-            self.at(),
-            session_id=session_id,
-            owners=owners or [self.p1],
-            to_whom=[self.p2],
-            what="Share the draft a week ahead.",
-            due_on=self.due(),
-            challenge="commitment",
+            MakeCommitment(
+                occurred_at=self.at(),
+                session_id=session_id,
+                owners=owners or [self.p1],
+                to_whom=[self.p2],
+                what="Share the draft a week ahead.",
+                due_on=self.due(),
+                challenge="commitment",
+            ),
         ).item_id
 
     def with_commitment(self) -> str:

@@ -6,6 +6,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from domain.commands import (
+    AssessTrust,
+    AssignCoach,
+    BreakCommitment,
+    CloseEarly,
+    DeclareIntention,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    HoldFollowUp,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    HonourCommitment,
+    MakeCommitment,
+    OpenEngagement,
+    PauseEngagement,
+    RecordPresenceSetback,
+    RenegotiateCommitment,
+    ResumeEngagement,
+    ShareIntention,
+    SignAgreement,
+)
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -31,64 +53,58 @@ class Story:
             self.zones[self.ticks % len(self.zones)]
         )
 
-    def send(self, command: str, actor: Actor, /, **args: Any) -> Any:
+    def send(self, command: Any, actor: Actor, /, **args: Any) -> Any:
         """Send `command` with the next hostile text for every "T" argument."""
         text = next(self.texts)
-        method = getattr(self.app, command)
         at = self.at()
         before = self.app.recorder.max_notification_id()
-        prefix = () if self.eid is None else (self.eid,)
         try:
-            receipt = method(*prefix, actor, at, **_filled(args, text))
+            receipt = self.run(actor, command(occurred_at=at, **_filled(args, text)))
             self.accepted += 1
             return receipt
         except TrustpathError:
             assert self.app.recorder.max_notification_id() == before, f"{command} recorded"
-        return method(*prefix, actor, at, **_filled(args, "Plain words."))
+        return self.run(actor, command(occurred_at=at, **_filled(args, "Plain words.")))
 
     def tell(self) -> None:
         self.eid = self.send(
-            "open_engagement", ADMIN, title="T", organisation="T", context="T", sponsor="s"
+            OpenEngagement, ADMIN, title="T", organisation="T", context="T", sponsor="s"
         ).engagement_id
         self.send(
-            "sign_agreement",
+            SignAgreement,
             ADMIN,
             parties=["T"],
             confidentiality="T",
             sponsor_may_be_told=["phase"],  # a vocabulary, not free text (domain.sponsor)
             retention_days=30,
         )
-        p1 = self.send("enrol_protagonist", ADMIN, name="T", kind="person").item_id
-        p2 = self.send("enrol_protagonist", ADMIN, name="T", kind="entity").item_id
+        p1 = self.send(EnrolProtagonist, ADMIN, name="T", kind="person").item_id
+        p2 = self.send(EnrolProtagonist, ADMIN, name="T", kind="entity").item_id
         coaches = {p1: Actor("coach-a", "coach"), p2: Actor("coach-b", "coach")}
         for pid, coach in coaches.items():
-            self.send("assign_coach", ADMIN, protagonist_id=pid, coach_id=coach.id, coach_name="T")
-            self.send("give_consent", coach, protagonist_id=pid, scope="coaching", evidence="T")
+            self.send(AssignCoach, ADMIN, protagonist_id=pid, coach_id=coach.id, coach_name="T")
+            self.send(GiveConsent, coach, protagonist_id=pid, scope="coaching", evidence="T")
             self.send(
-                "hold_individual_session",
+                HoldIndividualSession,
                 coach,
                 protagonist_id=pid,
                 duration_minutes=50,
                 challenges=["presence"],
                 notes="T",
             )
-            self.send("declare_intention", coach, protagonist_id=pid, text="T")
-            self.send("share_intention", coach, protagonist_id=pid, shared_text="T")
+            self.send(DeclareIntention, coach, protagonist_id=pid, text="T")
+            self.send(ShareIntention, coach, protagonist_id=pid, shared_text="T")
         self.relationship_space(coaches[p1], p1, p2)
-        self.send("pause", ADMIN, reason="T")
-        self.send("resume", ADMIN)
-        self.send("close_early", ADMIN, reason="T")
-        self.send(
-            "hold_follow_up", coaches[p1], months_after=3, trust_lasted=True, shared_notes="T"
-        )
-        self.send("execute_erasure", ADMIN, protagonist_id=p1, request_reference="T")
+        self.send(PauseEngagement, ADMIN, reason="T")
+        self.send(ResumeEngagement, ADMIN)
+        self.send(CloseEarly, ADMIN, reason="T")
+        self.send(HoldFollowUp, coaches[p1], months_after=3, trust_lasted=True, shared_notes="T")
+        self.send(ExecuteErasure, ADMIN, protagonist_id=p1, request_reference="T")
 
     def relationship_space(self, coach: Actor, p1: str, p2: str) -> None:
-        self.send(
-            "record_presence_setback", coach, challenge="confrontation", present=[p1], note="T"
-        )
+        self.send(RecordPresenceSetback, coach, challenge="confrontation", present=[p1], note="T")
         sid = self.send(
-            "hold_relationship_session",
+            HoldRelationshipSession,
             coach,
             challenge="confrontation",
             present=[p1, p2],
@@ -98,7 +114,7 @@ class Story:
             decisions=["T"],
         ).item_id
         self.send(
-            "assess_trust",
+            AssessTrust,
             coach,
             protagonist_id=p1,
             toward_id=p2,
@@ -112,16 +128,16 @@ class Story:
             "due_on": self.at().date() + timedelta(days=9),
         }
         first = self.send(
-            "make_commitment", coach, session_id=sid, challenge="confrontation", **terms
+            MakeCommitment, coach, session_id=sid, challenge="confrontation", **terms
         ).item_id
-        self.send("honour_commitment", coach, commitment_id=first, evidence="T")
+        self.send(HonourCommitment, coach, commitment_id=first, evidence="T")
         second = self.send(
-            "make_commitment", coach, session_id=sid, challenge="confrontation", **terms
+            MakeCommitment, coach, session_id=sid, challenge="confrontation", **terms
         ).item_id
         third = self.send(
-            "renegotiate_commitment", coach, commitment_id=second, reason="T", **terms
+            RenegotiateCommitment, coach, commitment_id=second, reason="T", **terms
         ).item_id
-        self.send("break_commitment", coach, commitment_id=third, reason="T")
+        self.send(BreakCommitment, coach, commitment_id=third, reason="T")
 
 
 def _filled(args: dict[str, Any], text: str) -> dict[str, Any]:

@@ -4,17 +4,20 @@ session for the builder's first protagonist, held by their coach."""
 from __future__ import annotations
 
 from domain.application import Receipt
+from domain.commands import HoldIndividualSession
 from tests.support.builders import COACH_A, EngagementBuilder
 
 
 def keyed_session(b: EngagementBuilder, key: str, notes: str = "Tense start.") -> Receipt:
-    return b.app.hold_individual_session(
+    return b.app.execute(
         b.eid,
         COACH_A,
-        b.at(),
-        protagonist_id=b.p1,
-        duration_minutes=50,
-        challenges=["presence"],
-        notes=notes,
-        key=key,
+        HoldIndividualSession(
+            occurred_at=b.at(),
+            protagonist_id=b.p1,
+            duration_minutes=50,
+            challenges=["presence"],
+            notes=notes,
+            key=key,
+        ),
     )

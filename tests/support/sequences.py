@@ -19,6 +19,33 @@ from typing import Any
 from uuid import uuid4
 
 from domain.application import Receipt
+from domain.commands import (
+    AssessTrust,
+    AssignCoach,
+    BreakCommitment,
+    CloseEarly,
+    CompleteEngagement,
+    DeclareIntention,
+    EngagementCommand,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    HoldFollowUp,
+    HoldIndividualSession,
+    HoldRelationshipSession,
+    HonourCommitment,
+    MakeCommitment,
+    PauseEngagement,
+    ReassignCoach,
+    RecordPresenceSetback,
+    RenegotiateCommitment,
+    RequestTermination,
+    ResumeEngagement,
+    ShareIntention,
+    SignAgreement,
+    WithdrawCommitment,
+    WithdrawConsent,
+)
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -80,9 +107,8 @@ class SequenceRun:
         args = _ARGUMENTS[step.command](self, step, target, other)
         actor = self._actor(step, target)
         at = self._when(step.when)
-        method = getattr(self.app, step.command)
-        key = f"{step.command}-{uuid4().hex}"
-        return lambda: method(b.eid, actor, at, key=key, **args)
+        command = step.command(occurred_at=at, key=f"{step.command.label}-{uuid4().hex}", **args)
+        return lambda: self.app.execute(b.eid, actor, command)
 
     # -- resolution of the step's choices ----------------------------------------------
 
@@ -107,9 +133,9 @@ class SequenceRun:
             return fixed.get(step.actor, Actor(step.actor, "coach"))
         if step.command in _ADMIN_COMMANDS:
             return ADMIN
-        if step.command in ("give_consent", "withdraw_consent", "share_intention"):
+        if step.command in (GiveConsent, WithdrawConsent, ShareIntention):
             return Actor(target, "protagonist")
-        if step.command == "request_termination":
+        if step.command == RequestTermination:
             return SPONSOR
         engagement = self.builder.engagement()
         coach = engagement.protagonists.get(target, {}).get("coach_id") or "coach-a"
@@ -131,15 +157,15 @@ class SequenceRun:
             return datetime.fromisoformat(when.removeprefix("at:"))
         return self.builder.at()
 
-    def _remember(self, command: str, receipt: Receipt) -> None:
+    def _remember(self, command: type[EngagementCommand], receipt: Receipt) -> None:
         b = self.builder
-        if command == "enrol_protagonist":
+        if command is EnrolProtagonist:
             b.protagonists.append(receipt.item_id)
-        elif command == "hold_relationship_session":
+        elif command is HoldRelationshipSession:
             b.relationship_sessions.append(receipt.item_id)
-        elif command == "hold_individual_session":
+        elif command is HoldIndividualSession:
             b.individual_sessions.append(receipt.item_id)
-        elif command in ("make_commitment", "renegotiate_commitment"):
+        elif command in (MakeCommitment, RenegotiateCommitment):
             self.commitments.append(receipt.item_id)
 
     def session_ref(self, ref: int) -> str:
@@ -153,17 +179,17 @@ class SequenceRun:
 
 
 _ADMIN_COMMANDS = {
-    "sign_agreement",
-    "enrol_protagonist",
-    "assign_coach",
-    "reassign_coach",
-    "pause",
-    "resume",
-    "complete",
-    "close_early",
-    "execute_erasure",
+    SignAgreement,
+    EnrolProtagonist,
+    AssignCoach,
+    ReassignCoach,
+    PauseEngagement,
+    ResumeEngagement,
+    CompleteEngagement,
+    CloseEarly,
+    ExecuteErasure,
 }
-_OWN_COACH_COMMANDS = {"hold_individual_session", "declare_intention", "assess_trust"}
+_OWN_COACH_COMMANDS = {HoldIndividualSession, DeclareIntention, AssessTrust}
 
 Args = Callable[[SequenceRun, Step, str, str], dict[str, Any]]
 
@@ -182,90 +208,90 @@ def _terms(run: SequenceRun, step: Step, target: str, other: str) -> dict[str, A
     }
 
 
-_ARGUMENTS: dict[str, Args] = {
-    "sign_agreement": lambda r, s, t, o: {
+_ARGUMENTS: dict[type[EngagementCommand], Args] = {
+    SignAgreement: lambda r, s, t, o: {
         "parties": ["everyone"],
         "confidentiality": s.text,
         "sponsor_may_be_told": ["phase"],
         "retention_days": s.number,
     },
-    "enrol_protagonist": lambda r, s, t, o: {
+    EnrolProtagonist: lambda r, s, t, o: {
         "name": s.text,
         "kind": ("person", "entity", "robot")[s.ref % 3],
     },
-    "assign_coach": lambda r, s, t, o: {
+    AssignCoach: lambda r, s, t, o: {
         "protagonist_id": t,
         "coach_id": COACH_IDS[s.ref % 3],
         "coach_name": "Coach",
     },
-    "reassign_coach": lambda r, s, t, o: {
+    ReassignCoach: lambda r, s, t, o: {
         "protagonist_id": t,
         "coach_id": COACH_IDS[s.ref % 3],
         "coach_name": "Coach",
         "reason": s.text,
     },
-    "give_consent": lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
-    "withdraw_consent": lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
-    "hold_individual_session": lambda r, s, t, o: {
+    GiveConsent: lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
+    WithdrawConsent: lambda r, s, t, o: {"protagonist_id": t, "scope": SCOPES[s.ref]},
+    HoldIndividualSession: lambda r, s, t, o: {
         "protagonist_id": t,
         "duration_minutes": s.number,
         "challenges": [s.challenge],
         "notes": s.text if s.ref else None,
     },
-    "declare_intention": lambda r, s, t, o: {"protagonist_id": t, "text": s.text},
-    "share_intention": lambda r, s, t, o: {"protagonist_id": t, "shared_text": s.text},
-    "assess_trust": lambda r, s, t, o: {
+    DeclareIntention: lambda r, s, t, o: {"protagonist_id": t, "text": s.text},
+    ShareIntention: lambda r, s, t, o: {"protagonist_id": t, "shared_text": s.text},
+    AssessTrust: lambda r, s, t, o: {
         "protagonist_id": t,
         "toward_id": o,
         "challenge": s.challenge,
         "score": s.number,
     },
-    "hold_relationship_session": lambda r, s, t, o: {
+    HoldRelationshipSession: lambda r, s, t, o: {
         "challenge": s.challenge,
         "present": _present(r, s),
         "duration_minutes": s.number,
         "shared_notes": s.text,
     },
-    "record_presence_setback": lambda r, s, t, o: {
+    RecordPresenceSetback: lambda r, s, t, o: {
         "challenge": s.challenge,
         "present": _present(r, s),
         "note": s.text,
     },
-    "make_commitment": lambda r, s, t, o: {
+    MakeCommitment: lambda r, s, t, o: {
         "session_id": r.session_ref(s.ref),
         "challenge": s.challenge,
         **_terms(r, s, t, o),
     },
-    "honour_commitment": lambda r, s, t, o: {
+    HonourCommitment: lambda r, s, t, o: {
         "commitment_id": r.commitment_ref(s.ref),
         "evidence": s.text,
         "assessed_by": ("coach", "parties")[s.other % 2],
         "assessors": [t],
     },
-    "break_commitment": lambda r, s, t, o: {
+    BreakCommitment: lambda r, s, t, o: {
         "commitment_id": r.commitment_ref(s.ref),
         "reason": s.text,
     },
-    "withdraw_commitment": lambda r, s, t, o: {
+    WithdrawCommitment: lambda r, s, t, o: {
         "commitment_id": r.commitment_ref(s.ref),
         "reason": s.text,
     },
-    "renegotiate_commitment": lambda r, s, t, o: {
+    RenegotiateCommitment: lambda r, s, t, o: {
         "commitment_id": r.commitment_ref(s.ref),
         "reason": s.text,
         **_terms(r, s, t, o),
     },
-    "pause": lambda r, s, t, o: {"reason": s.text},
-    "resume": lambda r, s, t, o: {},
-    "request_termination": lambda r, s, t, o: {"reason": s.text},
-    "complete": lambda r, s, t, o: {},
-    "close_early": lambda r, s, t, o: {"reason": s.text},
-    "hold_follow_up": lambda r, s, t, o: {
+    PauseEngagement: lambda r, s, t, o: {"reason": s.text},
+    ResumeEngagement: lambda r, s, t, o: {},
+    RequestTermination: lambda r, s, t, o: {"reason": s.text},
+    CompleteEngagement: lambda r, s, t, o: {},
+    CloseEarly: lambda r, s, t, o: {"reason": s.text},
+    HoldFollowUp: lambda r, s, t, o: {
         "months_after": s.number,
         "trust_lasted": bool(s.ref % 2),
         "shared_notes": s.text,
     },
-    "execute_erasure": lambda r, s, t, o: {"protagonist_id": t, "request_reference": s.text},
+    ExecuteErasure: lambda r, s, t, o: {"protagonist_id": t, "request_reference": s.text},
 }
 
 

@@ -9,38 +9,22 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from domain.commands import (
+    ENGAGEMENT_COMMANDS,
+    CloseEarly,
+    CompleteEngagement,
+    EngagementCommand,
+    ExecuteErasure,
+    PauseEngagement,
+    RequestTermination,
+)
 from domain.values import Challenge
 
-COMMANDS = (
-    "sign_agreement",
-    "enrol_protagonist",
-    "assign_coach",
-    "reassign_coach",
-    "give_consent",
-    "withdraw_consent",
-    "hold_individual_session",
-    "declare_intention",
-    "share_intention",
-    "assess_trust",
-    "hold_relationship_session",
-    "record_presence_setback",
-    "make_commitment",
-    "honour_commitment",
-    "break_commitment",
-    "withdraw_commitment",
-    "renegotiate_commitment",
-    "pause",
-    "resume",
-    "request_termination",
-    "complete",
-    "close_early",
-    "hold_follow_up",
-    "execute_erasure",
-)
-ENDINGS = ("request_termination", "complete", "close_early", "execute_erasure")
+COMMANDS = ENGAGEMENT_COMMANDS
+ENDINGS = (RequestTermination, CompleteEngagement, CloseEarly, ExecuteErasure)
 """Commands that end what can happen next; drawn less often so sequences go deep."""
 COMMAND_POOL = tuple(
-    c for c in COMMANDS for _ in range(1 if c in ENDINGS else 4 if c == "pause" else 8)
+    c for c in COMMANDS for _ in range(1 if c in ENDINGS else 4 if c is PauseEngagement else 8)
 )
 ACTORS = ("right",) * 30 + ("admin", "coach-a", "coach-b", "p1", "sponsor", "auditor")
 TEXTS = ("Plain words.",) * 20 + ("", "  ")
@@ -55,7 +39,7 @@ STAGES = ("opened", "contracted", "at_gate", "with_commitment", "with_commitment
 
 @dataclass(frozen=True)
 class Step:
-    command: str
+    command: type[EngagementCommand]
     actor: str
     target: int
     other: int

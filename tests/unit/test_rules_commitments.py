@@ -16,6 +16,13 @@ from datetime import timedelta
 import pytest
 
 from domain import errors
+from domain.commands import (
+    BreakCommitment,
+    HonourCommitment,
+    MakeCommitment,
+    RenegotiateCommitment,
+    WithdrawCommitment,
+)
 from domain.values import Actor
 from tests.support.builders import COACH_A, COACH_B, OUTSIDER_COACH, EngagementBuilder
 
@@ -25,28 +32,31 @@ Settle = Callable[..., object]
 
 
 def _honour(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.honour_commitment(b.eid, who, b.at(), commitment_id=cid, evidence="Draft sent.")
+    return b.run(
+        who, HonourCommitment(occurred_at=b.at(), commitment_id=cid, evidence="Draft sent.")
+    )
 
 
 def _break(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.break_commitment(b.eid, who, b.at(), commitment_id=cid, reason="Not sent.")
+    return b.run(who, BreakCommitment(occurred_at=b.at(), commitment_id=cid, reason="Not sent."))
 
 
 def _withdraw(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.withdraw_commitment(b.eid, who, b.at(), commitment_id=cid, reason="Moot.")
+    return b.run(who, WithdrawCommitment(occurred_at=b.at(), commitment_id=cid, reason="Moot."))
 
 
 def _renegotiate(b: EngagementBuilder, cid: str, who: Actor = COACH_B) -> object:
-    return b.app.renegotiate_commitment(
-        b.eid,
+    return b.run(
         who,
-        b.at(),
-        commitment_id=cid,
-        owners=[b.p1],
-        to_whom=[b.p2],
-        what="Share the draft three days ahead.",
-        due_on=b.due(30),
-        reason="Closing weeks.",
+        RenegotiateCommitment(
+            occurred_at=b.at(),
+            commitment_id=cid,
+            owners=[b.p1],
+            to_whom=[b.p2],
+            what="Share the draft three days ahead.",
+            due_on=b.due(30),
+            reason="Closing weeks.",
+        ),
     )
 
 
@@ -69,7 +79,7 @@ def _make(b: EngagementBuilder, **changes: object) -> object:
     }
     args.update(changes)
     who = args.pop("who", COACH_A)
-    return b.app.make_commitment(b.eid, who, b.at(), **args)  # type: ignore[arg-type]
+    return b.run(who, MakeCommitment(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 # -- made in a held relationship session ---------------------------------------------------
@@ -205,14 +215,15 @@ def test_commitment_change_is_refused_when_not_made_by_a_coach_of_the_engagement
 
 
 def _honour_by_parties(b: EngagementBuilder, cid: str, assessors: list[str]) -> object:
-    return b.app.honour_commitment(
-        b.eid,
+    return b.run(
         COACH_A,
-        b.at(),
-        commitment_id=cid,
-        evidence="They both said so.",
-        assessed_by="parties",
-        assessors=assessors,
+        HonourCommitment(
+            occurred_at=b.at(),
+            commitment_id=cid,
+            evidence="They both said so.",
+            assessed_by="parties",
+            assessors=assessors,
+        ),
     )
 
 
@@ -259,7 +270,10 @@ def test_commitment_honour_is_refused_when_the_assessor_kind_is_unknown(
     cid = builder.with_commitment()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.honour_commitment(
-            builder.eid, COACH_A, builder.at(), commitment_id=cid, evidence="e", assessed_by="owner"
+        lambda: builder.run(
+            COACH_A,
+            HonourCommitment(
+                occurred_at=builder.at(), commitment_id=cid, evidence="e", assessed_by="owner"
+            ),
         ),
     )

@@ -15,6 +15,11 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import errors
+from domain.commands import (
+    EnrolProtagonist,
+    ReassignCoach,
+    WithdrawConsent,
+)
 from domain.state import Command
 from domain.values import Actor
 from tests.support.builders import ADMIN, COACH_A, COACH_B, EngagementBuilder
@@ -55,8 +60,9 @@ def test_enrolment_is_refused_when_the_protagonist_is_already_enrolled(
 
 
 def test_protagonist_may_be_an_entity(builder: EngagementBuilder) -> None:
-    receipt = builder.app.enrol_protagonist(
-        builder.eid, ADMIN, builder.at(), name="Executive committee", kind="entity"
+    receipt = builder.run(
+        ADMIN,
+        EnrolProtagonist(occurred_at=builder.at(), name="Executive committee", kind="entity"),
     )
     assert builder.engagement().protagonists[receipt.item_id]["kind"] == "entity"
 
@@ -77,14 +83,15 @@ def test_coach_reassignment_is_refused_when_no_coach_was_assigned(
     pid = builder.enrol()
     builder.refused(
         errors.CoachNotAssignedError,
-        lambda: builder.app.reassign_coach(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
-            builder.at(),
-            protagonist_id=pid,
-            coach_id=COACH_B.id,
-            coach_name="B",
-            reason="Conflict of interest",
+            ReassignCoach(
+                occurred_at=builder.at(),
+                protagonist_id=pid,
+                coach_id=COACH_B.id,
+                coach_name="B",
+                reason="Conflict of interest",
+            ),
         ),
     )
 
@@ -94,14 +101,15 @@ def test_coach_reassignment_leaves_the_protagonist_exactly_one_coach(
 ) -> None:
     builder.contracted()
     newcomer = Actor("coach-c", "coach")
-    builder.app.reassign_coach(
-        builder.eid,
+    builder.run(
         ADMIN,
-        builder.at(),
-        protagonist_id=builder.p1,
-        coach_id=newcomer.id,
-        coach_name="C",
-        reason="Conflict of interest",
+        ReassignCoach(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p1,
+            coach_id=newcomer.id,
+            coach_name="C",
+            reason="Conflict of interest",
+        ),
     )
     builder.coach_of[builder.p1] = COACH_A
     builder.refused(
@@ -118,14 +126,15 @@ def test_coach_reassignment_is_refused_when_the_coach_is_the_same(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.reassign_coach(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
-            builder.at(),
-            protagonist_id=builder.p1,
-            coach_id=COACH_A.id,
-            coach_name="A",
-            reason="Same",
+            ReassignCoach(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                coach_id=COACH_A.id,
+                coach_name="A",
+                reason="Same",
+            ),
         ),
     )
 
@@ -170,12 +179,9 @@ def test_individual_session_is_refused_after_coaching_consent_is_withdrawn(
 ) -> None:
     builder.contracted()
     builder.individual_session(builder.p1)
-    builder.app.withdraw_consent(
-        builder.eid,
+    builder.run(
         builder.protagonist(builder.p1),
-        builder.at(),
-        protagonist_id=builder.p1,
-        scope="coaching",
+        WithdrawConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="coaching"),
     )
     builder.refused(errors.ConsentNotGivenError, lambda: builder.individual_session(builder.p1))
 
@@ -184,12 +190,13 @@ def test_relationship_session_is_refused_when_a_protagonist_withdrew_coaching_co
     builder: EngagementBuilder,
 ) -> None:
     builder.at_gate()
-    builder.app.withdraw_consent(
-        builder.eid,
+    builder.run(
         COACH_B,
-        builder.at(),
-        protagonist_id=builder.p2,
-        scope="coaching",
-        evidence="Signed letter of withdrawal",
+        WithdrawConsent(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p2,
+            scope="coaching",
+            evidence="Signed letter of withdrawal",
+        ),
     )
     builder.refused(errors.ConsentNotGivenError, builder.relationship_session)

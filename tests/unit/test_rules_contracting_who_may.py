@@ -11,6 +11,20 @@ from collections.abc import Callable
 import pytest
 
 from domain import errors
+from domain.commands import (
+    AssignCoach,
+    CloseEarly,
+    CompleteEngagement,
+    EnrolProtagonist,
+    ExecuteErasure,
+    GiveConsent,
+    OpenEngagement,
+    PauseEngagement,
+    ReassignCoach,
+    ResumeEngagement,
+    SignAgreement,
+    WithdrawConsent,
+)
 from domain.values import Actor
 from tests.support.builders import ADMIN, COACH_A, COACH_B, SPONSOR, EngagementBuilder
 
@@ -20,28 +34,50 @@ pytestmark = pytest.mark.unit
 def _admin_commands(b: EngagementBuilder) -> dict[str, Callable[[Actor], object]]:
     app, eid = b.app, b.eid
     return {
-        "sign": lambda who: app.sign_agreement(
+        "sign": lambda who: app.execute(
             eid,
             who,
-            b.at(),
-            parties=["x"],
-            confidentiality="c",
-            sponsor_may_be_told=[],
-            retention_days=30,
+            SignAgreement(
+                occurred_at=b.at(),
+                parties=["x"],
+                confidentiality="c",
+                sponsor_may_be_told=[],
+                retention_days=30,
+            ),
         ),
-        "enrol": lambda who: app.enrol_protagonist(eid, who, b.at(), name="N", kind="person"),
-        "assign": lambda who: app.assign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
+        "enrol": lambda who: app.execute(
+            eid, who, EnrolProtagonist(occurred_at=b.at(), name="N", kind="person")
         ),
-        "reassign": lambda who: app.reassign_coach(
-            eid, who, b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z", reason="r"
+        "assign": lambda who: app.execute(
+            eid,
+            who,
+            AssignCoach(
+                occurred_at=b.at(), protagonist_id=b.p1, coach_id="coach-z", coach_name="Z"
+            ),
         ),
-        "pause": lambda who: app.pause(eid, who, b.at(), reason="Holidays"),
-        "resume": lambda who: app.resume(eid, who, b.at()),
-        "complete": lambda who: app.complete(eid, who, b.at()),
-        "close_early": lambda who: app.close_early(eid, who, b.at(), reason="Budget cut"),
-        "erase": lambda who: app.execute_erasure(
-            eid, who, b.at(), protagonist_id=b.p1, request_reference="GDPR-1"
+        "reassign": lambda who: app.execute(
+            eid,
+            who,
+            ReassignCoach(
+                occurred_at=b.at(),
+                protagonist_id=b.p1,
+                coach_id="coach-z",
+                coach_name="Z",
+                reason="r",
+            ),
+        ),
+        "pause": lambda who: app.execute(
+            eid, who, PauseEngagement(occurred_at=b.at(), reason="Holidays")
+        ),
+        "resume": lambda who: app.execute(eid, who, ResumeEngagement(occurred_at=b.at())),
+        "complete": lambda who: app.execute(eid, who, CompleteEngagement(occurred_at=b.at())),
+        "close_early": lambda who: app.execute(
+            eid, who, CloseEarly(occurred_at=b.at(), reason="Budget cut")
+        ),
+        "erase": lambda who: app.execute(
+            eid,
+            who,
+            ExecuteErasure(occurred_at=b.at(), protagonist_id=b.p1, request_reference="GDPR-1"),
         ),
     }
 
@@ -63,8 +99,12 @@ def test_engagement_opening_is_refused_when_the_actor_is_not_the_practice_admin(
 ) -> None:
     before = builder.app.recorder.max_notification_id()
     with pytest.raises(errors.ActionNotAllowedError):
-        builder.app.open_engagement(
-            COACH_A, builder.at(), title="T", organisation="O", context="", sponsor="s"
+        builder.app.execute(
+            None,
+            COACH_A,
+            OpenEngagement(
+                occurred_at=builder.at(), title="T", organisation="O", context="", sponsor="s"
+            ),
         )
     assert builder.app.recorder.max_notification_id() == before
 
@@ -73,12 +113,9 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     builder.contracted()
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: builder.app.give_consent(
-            builder.eid,
+        lambda: builder.run(
             builder.protagonist(builder.p2),
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="recording",
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     )
 
@@ -88,21 +125,22 @@ def test_consent_is_refused_when_given_by_another_protagonist(builder: Engagemen
     [SPONSOR, ADMIN, Actor("coach-elsewhere", "coach"), COACH_B],
     ids=["sponsor", "admin", "coach elsewhere", "another coach of the engagement"],
 )
-@pytest.mark.parametrize("command", ["give_consent", "withdraw_consent"])
+@pytest.mark.parametrize("command", [GiveConsent, WithdrawConsent])
 def test_consent_is_refused_when_recorded_by_someone_other_than_the_protagonist_or_their_coach(
-    builder: EngagementBuilder, who: Actor, command: str
+    builder: EngagementBuilder, who: Actor, command: type[GiveConsent | WithdrawConsent]
 ) -> None:
     builder.contracted()
     assert builder.coach(builder.p1) == COACH_A
     builder.refused(
         errors.ConsentNotByProtagonistOrOwnCoachError,
-        lambda: getattr(builder.app, command)(
-            builder.eid,
+        lambda: builder.run(
             who,
-            builder.at(),
-            protagonist_id=builder.p1,
-            scope="sponsor_reporting",
-            evidence="A letter",
+            command(
+                occurred_at=builder.at(),
+                protagonist_id=builder.p1,
+                scope="sponsor_reporting",
+                evidence="A letter",
+            ),
         ),
     )
 
@@ -113,8 +151,9 @@ def test_consent_recorded_by_a_coach_is_refused_without_written_evidence(
     builder.contracted()
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.give_consent(
-            builder.eid, COACH_A, builder.at(), protagonist_id=builder.p1, scope="recording"
+        lambda: builder.run(
+            COACH_A,
+            GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording"),
         ),
     )
 
@@ -123,12 +162,13 @@ def test_consent_recorded_by_the_protagonists_own_coach_from_written_consent_is_
     builder: EngagementBuilder,
 ) -> None:
     builder.contracted()
-    builder.app.give_consent(
-        builder.eid,
+    builder.run(
         COACH_A,
-        builder.at(),
-        protagonist_id=builder.p1,
-        scope="recording",
-        evidence="Signed form, 3 March",
+        GiveConsent(
+            occurred_at=builder.at(),
+            protagonist_id=builder.p1,
+            scope="recording",
+            evidence="Signed form, 3 March",
+        ),
     )
     assert builder.engagement().protagonists[builder.p1]["consents"]["recording"] is True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from domain import errors
+from domain.commands import AssessTrust, DeclareIntention, HoldIndividualSession, ShareIntention
 from domain.values import Actor
 from tests.support.builders import ADMIN, COACH_A, COACH_B, OUTSIDER_COACH, EngagementBuilder
 
@@ -27,7 +28,7 @@ def _session(b: EngagementBuilder, who: Actor, pid: str, **changes: object) -> o
         "notes": "Talked about March.",
     }
     args.update(changes)
-    return b.app.hold_individual_session(b.eid, who, b.at(), **args)  # type: ignore[arg-type]
+    return b.run(who, HoldIndividualSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 def _assess(b: EngagementBuilder, who: Actor, **changes: object) -> object:
@@ -38,7 +39,7 @@ def _assess(b: EngagementBuilder, who: Actor, **changes: object) -> object:
         "score": 4,
     }
     args.update(changes)
-    return b.app.assess_trust(b.eid, who, b.at(), **args)  # type: ignore[arg-type]
+    return b.run(who, AssessTrust(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 # -- one protagonist and their coach -----------------------------------------------------
@@ -148,8 +149,9 @@ def test_intention_is_refused_when_declared_by_another_protagonists_coach(
     builder.contracted()
     builder.refused(
         errors.NotTheProtagonistsCoachError,
-        lambda: builder.app.declare_intention(
-            builder.eid, COACH_B, builder.at(), protagonist_id=builder.p1, text="Mine"
+        lambda: builder.run(
+            COACH_B,
+            DeclareIntention(occurred_at=builder.at(), protagonist_id=builder.p1, text="Mine"),
         ),
     )
 
@@ -174,12 +176,11 @@ def test_intention_sharing_is_refused_when_no_intention_was_declared(
     builder.contracted()
     builder.refused(
         errors.IntentionNotSharedError,
-        lambda: builder.app.share_intention(
-            builder.eid,
+        lambda: builder.run(
             builder.protagonist(builder.p1),
-            builder.at(),
-            protagonist_id=builder.p1,
-            shared_text="To work together.",
+            ShareIntention(
+                occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="To work together."
+            ),
         ),
     )
 
@@ -191,8 +192,11 @@ def test_intention_is_shared_by_the_protagonist_or_their_coach(
     builder.contracted()
     builder.declare(builder.p1)
     who = builder.protagonist(builder.p1) if by == "protagonist" else COACH_A
-    builder.app.share_intention(
-        builder.eid, who, builder.at(), protagonist_id=builder.p1, shared_text="Work together."
+    builder.run(
+        who,
+        ShareIntention(
+            occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="Work together."
+        ),
     )
     assert builder.engagement().protagonists[builder.p1]["intention_shared"] is True
 
@@ -212,8 +216,11 @@ def test_intention_sharing_is_refused_for_anyone_but_the_protagonist_or_their_co
     actor = builder.protagonist(builder.p2) if who == "other protagonist" else COACH_B
     builder.refused(
         error,
-        lambda: builder.app.share_intention(
-            builder.eid, actor, builder.at(), protagonist_id=builder.p1, shared_text="Hers."
+        lambda: builder.run(
+            actor,
+            ShareIntention(
+                occurred_at=builder.at(), protagonist_id=builder.p1, shared_text="Hers."
+            ),
         ),
     )
 

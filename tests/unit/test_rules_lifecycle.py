@@ -17,6 +17,14 @@ from collections.abc import Callable
 import pytest
 
 from domain import errors
+from domain.commands import (
+    CloseEarly,
+    CompleteEngagement,
+    HoldFollowUp,
+    PauseEngagement,
+    RequestTermination,
+    ResumeEngagement,
+)
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
 from tests.support.builders import ADMIN, AUDITOR, COACH_A, SPONSOR, EngagementBuilder
@@ -25,24 +33,30 @@ pytestmark = pytest.mark.unit
 
 
 def _pause(b: EngagementBuilder) -> None:
-    b.app.pause(b.eid, ADMIN, b.at(), reason="Summer break")
+    b.run(ADMIN, PauseEngagement(occurred_at=b.at(), reason="Summer break"))
 
 
 def _terminate(b: EngagementBuilder, who: Actor = COACH_A) -> None:
-    b.app.request_termination(b.eid, who, b.at(), reason="No longer useful")
+    b.run(who, RequestTermination(occurred_at=b.at(), reason="No longer useful"))
 
 
 def _close(b: EngagementBuilder) -> None:
-    b.app.close_early(b.eid, ADMIN, b.at(), reason="Sponsor withdrew funding")
+    b.run(ADMIN, CloseEarly(occurred_at=b.at(), reason="Sponsor withdrew funding"))
 
 
 def _complete(b: EngagementBuilder) -> None:
-    b.app.complete(b.eid, ADMIN, b.at())
+    b.run(ADMIN, CompleteEngagement(occurred_at=b.at()))
 
 
 def _follow_up(b: EngagementBuilder, months: int = 3, who: Actor = COACH_A) -> object:
-    return b.app.hold_follow_up(
-        b.eid, who, b.at(), months_after=months, trust_lasted=True, shared_notes="Still talking."
+    return b.run(
+        who,
+        HoldFollowUp(
+            occurred_at=b.at(),
+            months_after=months,
+            trust_lasted=True,
+            shared_notes="Still talking.",
+        ),
     )
 
 
@@ -71,7 +85,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 ) -> None:
     builder.at_gate()
     _pause(builder)
-    builder.app.resume(builder.eid, ADMIN, builder.at())
+    builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at()))
     builder.relationship_session()
     assert builder.engagement().phase == "relationship"
 
@@ -79,7 +93,7 @@ def test_sessions_are_held_again_once_the_engagement_is_resumed(
 def test_resume_is_refused_when_the_engagement_is_not_paused(builder: EngagementBuilder) -> None:
     builder.refused(
         errors.EngagementNotPausedError,
-        lambda: builder.app.resume(builder.eid, ADMIN, builder.at()),
+        lambda: builder.run(ADMIN, ResumeEngagement(occurred_at=builder.at())),
     )
 
 
@@ -193,7 +207,7 @@ def test_early_closure_is_the_way_out_before_the_minimums_are_met(
 def test_early_closure_is_refused_without_a_reason(builder: EngagementBuilder, reason: str) -> None:
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.close_early(builder.eid, ADMIN, builder.at(), reason=reason),
+        lambda: builder.run(ADMIN, CloseEarly(occurred_at=builder.at(), reason=reason)),
     )
 
 

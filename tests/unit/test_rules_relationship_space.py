@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from domain import errors
+from domain.commands import HoldRelationshipSession, RecordPresenceSetback
 from domain.trustpath import Trustpath
 from domain.values import Actor, Policy
 from tests.support.builders import COACH_B, OUTSIDER_COACH, EngagementBuilder
@@ -30,12 +31,15 @@ def _hold(b: EngagementBuilder, challenge: str = "confrontation", **changes: obj
     }
     args.update(changes)
     who = args.pop("who", COACH_B)
-    return b.app.hold_relationship_session(b.eid, who, b.at(), **args)  # type: ignore[arg-type]
+    return b.run(who, HoldRelationshipSession(occurred_at=b.at(), **args))  # type: ignore[arg-type]
 
 
 def _setback(b: EngagementBuilder, present: list[str], challenge: str = "confrontation") -> object:
-    return b.app.record_presence_setback(
-        b.eid, COACH_B, b.at(), challenge=challenge, present=present, note="Cancelled."
+    return b.run(
+        COACH_B,
+        RecordPresenceSetback(
+            occurred_at=b.at(), challenge=challenge, present=present, note="Cancelled."
+        ),
     )
 
 
@@ -224,7 +228,10 @@ def test_presence_setback_is_refused_when_not_recorded_by_a_coach_of_the_engagem
     builder.at_gate()
     builder.refused(
         errors.ActionNotAllowedError,
-        lambda: builder.app.record_presence_setback(
-            builder.eid, who, builder.at(), challenge="confrontation", present=[builder.p1]
+        lambda: builder.run(
+            who,
+            RecordPresenceSetback(
+                occurred_at=builder.at(), challenge="confrontation", present=[builder.p1]
+            ),
         ),
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain import errors
+from domain.commands import HoldIndividualSession, OpenEngagement, PauseEngagement
 from domain.trustpath import Trustpath
 from tests.support.builders import ADMIN, COACH_A, EngagementBuilder
 
@@ -22,13 +23,14 @@ def test_occurred_at_in_the_future_is_refused(builder: EngagementBuilder) -> Non
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     builder.refused(
         errors.OccurredInFutureError,
-        lambda: builder.app.hold_individual_session(
-            builder.eid,
+        lambda: builder.run(
             COACH_A,
-            tomorrow,
-            protagonist_id=builder.p1,
-            duration_minutes=60,
-            challenges=["presence"],
+            HoldIndividualSession(
+                occurred_at=tomorrow,
+                protagonist_id=builder.p1,
+                duration_minutes=60,
+                challenges=["presence"],
+            ),
         ),
     )
 
@@ -38,7 +40,7 @@ def test_occurred_at_before_the_engagement_opened_is_refused(builder: Engagement
     before = builder.opened_at - timedelta(seconds=1)
     builder.refused(
         errors.OccurredBeforeOpeningError,
-        lambda: builder.app.pause(builder.eid, ADMIN, before, reason="Too early"),
+        lambda: builder.run(ADMIN, PauseEngagement(occurred_at=before, reason="Too early")),
     )
 
 
@@ -46,7 +48,7 @@ def test_occurred_at_without_a_time_zone_is_refused(builder: EngagementBuilder) 
     naive = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.pause(builder.eid, ADMIN, naive, reason="Naive"),
+        lambda: builder.run(ADMIN, PauseEngagement(occurred_at=naive, reason="Naive")),
     )
 
 
@@ -54,20 +56,23 @@ def test_occurred_at_a_little_ahead_of_the_server_clock_is_accepted(
     builder: EngagementBuilder,
 ) -> None:
     slightly_ahead = datetime.now(UTC) + timedelta(seconds=5)
-    builder.app.pause(builder.eid, ADMIN, slightly_ahead, reason="Clocks differ")
+    builder.run(ADMIN, PauseEngagement(occurred_at=slightly_ahead, reason="Clocks differ"))
     assert builder.engagement().last_activity == slightly_ahead
 
 
 def test_engagement_opening_in_the_future_is_refused(sqlite_app: Trustpath) -> None:
     before = sqlite_app.recorder.max_notification_id()
     with pytest.raises(errors.OccurredInFutureError):
-        sqlite_app.open_engagement(
+        sqlite_app.execute(
+            None,
             ADMIN,
-            datetime.now(UTC) + timedelta(days=2),
-            title="Later",
-            organisation="Acme",
-            context="",
-            sponsor="hr",
+            OpenEngagement(
+                occurred_at=datetime.now(UTC) + timedelta(days=2),
+                title="Later",
+                organisation="Acme",
+                context="",
+                sponsor="hr",
+            ),
         )
     assert sqlite_app.recorder.max_notification_id() == before
 
@@ -76,7 +81,11 @@ def test_unknown_engagement_is_reported_as_not_found(sqlite_app: Trustpath) -> N
     from uuid import uuid4
 
     with pytest.raises(errors.EngagementNotFoundError):
-        sqlite_app.pause(uuid4(), ADMIN, datetime.now(UTC), reason="Nothing to pause")
+        sqlite_app.execute(
+            uuid4(),
+            ADMIN,
+            PauseEngagement(occurred_at=datetime.now(UTC), reason="Nothing to pause"),
+        )
 
 
 @pytest.mark.parametrize("field", ["title", "organisation", "sponsor"])
@@ -87,5 +96,5 @@ def test_engagement_opening_is_refused_when_required_text_is_empty(
     args[field] = " "
     before = sqlite_app.recorder.max_notification_id()
     with pytest.raises(errors.InvalidValueError):
-        sqlite_app.open_engagement(ADMIN, datetime.now(UTC), **args)
+        sqlite_app.execute(None, ADMIN, OpenEngagement(occurred_at=datetime.now(UTC), **args))
     assert sqlite_app.recorder.max_notification_id() == before

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain import errors
+from domain.commands import SignAgreement
 from domain.sponsor import DEFAULT_ITEMS, SponsorItem, sponsor_items, tell_sponsor
 from tests.support.builders import ADMIN, EngagementBuilder
 
@@ -79,14 +80,15 @@ def test_agreement_is_refused_when_it_lists_an_item_outside_the_vocabulary(
 ) -> None:
     builder.refused(
         errors.InvalidValueError,
-        lambda: builder.app.sign_agreement(
-            builder.eid,
+        lambda: builder.run(
             ADMIN,
-            builder.at(),
-            parties=["all"],
-            confidentiality="kept",
-            sponsor_may_be_told=["phase", "their notes"],
-            retention_days=30,
+            SignAgreement(
+                occurred_at=builder.at(),
+                parties=["all"],
+                confidentiality="kept",
+                sponsor_may_be_told=["phase", "their notes"],
+                retention_days=30,
+            ),
         ),
     )
 
@@ -94,13 +96,14 @@ def test_agreement_is_refused_when_it_lists_an_item_outside_the_vocabulary(
 def test_agreement_stores_its_sponsor_items_in_their_canonical_spelling(
     builder: EngagementBuilder,
 ) -> None:
-    builder.app.sign_agreement(
-        builder.eid,
+    builder.run(
         ADMIN,
-        builder.at(),
-        parties=["all"],
-        confidentiality="kept",
-        sponsor_may_be_told=["Session  Dates", "title", "title"],
-        retention_days=30,
+        SignAgreement(
+            occurred_at=builder.at(),
+            parties=["all"],
+            confidentiality="kept",
+            sponsor_may_be_told=["Session  Dates", "title", "title"],
+            retention_days=30,
+        ),
     )
     assert builder.last_event().sponsor_may_be_told == ["session dates", "title"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from domain import errors
+from domain.commands import DeclareIntention, MakeCommitment, OpenEngagement
 from domain.values import MAX_TEXT_LENGTH, Actor, Policy, check_occurred_at, check_text
 from tests.support.builders import ADMIN, EngagementBuilder
 
@@ -113,8 +114,16 @@ def test_open_engagement_is_refused_naming_the_field_when_the_title_holds_nul(
 ) -> None:
     before = builder.app.recorder.max_notification_id()
     with pytest.raises(errors.MalformedTextError) as info:
-        builder.app.open_engagement(
-            ADMIN, builder.at(), title="Board\x00", organisation="o", context="", sponsor="s"
+        builder.app.execute(
+            None,
+            ADMIN,
+            OpenEngagement(
+                occurred_at=builder.at(),
+                title="Board\x00",
+                organisation="o",
+                context="",
+                sponsor="s",
+            ),
         )
     assert info.value.field == "title"
     assert builder.app.recorder.max_notification_id() == before
@@ -124,13 +133,16 @@ def test_open_engagement_is_refused_when_occurred_at_is_year_one_at_plus_14(
     builder: EngagementBuilder,
 ) -> None:
     with pytest.raises(errors.OccurredOutOfRangeError):
-        builder.app.open_engagement(
+        builder.app.execute(
+            None,
             ADMIN,
-            datetime(1, 1, 1, tzinfo=PLUS_14),
-            title="t",
-            organisation="o",
-            context="",
-            sponsor="s",
+            OpenEngagement(
+                occurred_at=datetime(1, 1, 1, tzinfo=PLUS_14),
+                title="t",
+                organisation="o",
+                context="",
+                sponsor="s",
+            ),
         )
 
 
@@ -143,16 +155,17 @@ def test_make_commitment_is_refused_naming_what_when_it_holds_an_unstorable_char
     p1, p2 = builder.p1, builder.p2
     error = builder.refused(
         errors.MalformedTextError,
-        lambda: builder.app.make_commitment(
-            builder.eid,
+        lambda: builder.run(
             builder.coach(p1),
-            builder.at(),
-            session_id=session,
-            owners=[p1],
-            to_whom=[p2],
-            what=f"Call weekly{text}",
-            due_on=builder.due(),
-            challenge="confrontation",
+            MakeCommitment(
+                occurred_at=builder.at(),
+                session_id=session,
+                owners=[p1],
+                to_whom=[p2],
+                what=f"Call weekly{text}",
+                due_on=builder.due(),
+                challenge="confrontation",
+            ),
         ),
     )
     assert error.field == "what"
@@ -165,8 +178,9 @@ def test_declare_intention_is_refused_without_echoing_the_confidential_text(
     p1 = builder.p1
     error = builder.refused(
         errors.MalformedTextError,
-        lambda: builder.app.declare_intention(
-            builder.eid, builder.coach(p1), builder.at(), protagonist_id=p1, text="secret\x00"
+        lambda: builder.run(
+            builder.coach(p1),
+            DeclareIntention(occurred_at=builder.at(), protagonist_id=p1, text="secret\x00"),
         ),
     )
     assert (error.field, "secret" in str(error)) == ("text", False)

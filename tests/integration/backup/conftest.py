@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.commands import ExecuteErasure
 from ops import pgserver
 from ops.config import Settings, build_app
 from ops.demo import ADMIN, play
@@ -48,12 +49,12 @@ def live(stores: Stores, tmp_path: Path) -> Live:
     try:
         run = play(app)
         erased, kept = list(app.engagement(run.engagement_id).protagonists)
-        app.execute_erasure(
+        app.execute(
             run.engagement_id,
             ADMIN,
-            datetime.now(UTC),
-            protagonist_id=erased,
-            request_reference="GDPR-7",
+            ExecuteErasure(
+                occurred_at=datetime.now(UTC), protagonist_id=erased, request_reference="GDPR-7"
+            ),
         )
     finally:
         app.close()
