@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from api.console.security import refusal
+from api.console.sessions import signed_in
 from flask import Response, jsonify, render_template, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api import pages, read_models
 from api.console import blueprint
-from api.console.security import refusal
-from api.console.sessions import signed_in
 from api.context import actor
 from api.pages import MAX_POSITION, Cursor
 from api.problems import Problem
@@ -84,9 +84,13 @@ def audit() -> Any:
     if not _allowed():
         return refusal(403, "Not allowed", "The audit page is for auditors (the ledger's rule).")
     try:
-        eid = EntriesQuery(only=("engagement",)).load(
-            {"engagement": request.args["engagement"]} if request.args.get("engagement") else {}
-        ).get("engagement")
+        eid = (
+            EntriesQuery(only=("engagement",))
+            .load(
+                {"engagement": request.args["engagement"]} if request.args.get("engagement") else {}
+            )
+            .get("engagement")
+        )
     except ValidationError:
         return refusal(422, "Not an engagement", "The engagement must be an engagement id.")
     report = summary(audit_api._url(), eid) if eid is not None else None

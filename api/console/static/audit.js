@@ -56,10 +56,10 @@ async function verdictOf(entry, fields) {
   if (!state.key) return { kind: "unknown", text: "Cannot verify: pin the log's public key first" };
   if (!entry.proof) return { kind: "unknown", text: "Not yet covered by a signed checkpoint" };
   if (state.checkpointError) return { kind: "failed", text: `Not verified: ${state.checkpointError}` };
-  if (fields === null) return { kind: "failed", text: "Not verified: the stored event is not readable" };
-  if (mismatch(entry, fields)) return { kind: "failed", text: "Not verified: the entry's fields are not what its stored event says" };
   const problems = await v.verifyEntry(entry, state.checkpoint);
   if (problems.length) return { kind: "failed", text: `Not verified: ${problems.join("; ")}` };
+  if (fields === null) return { kind: "failed", text: "Not verified: the stored event is not readable" };
+  if (mismatch(entry, fields)) return { kind: "failed", text: "Not verified: the entry's fields are not what its stored event says" };
   return { kind: "verified", text: "Verified here" };
 }
 
