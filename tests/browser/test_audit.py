@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,8 @@ OpenPage = Callable[..., Page]
 
 
 @pytest.fixture(scope="module")
-def audited(console: Console) -> Iterator[Audited]:
-    yield make_reads(console)
+def audited(console: Console) -> Audited:
+    return make_reads(console)
 
 
 def open_audit(
@@ -77,7 +77,8 @@ def test_audit_page_verifies_every_entry_here_when_the_proofs_and_signature_hold
     kinds = page.locator("#entries tbody tr td:nth-child(3)").all_inner_texts()
     assert {"access", "refusal"} <= set(kinds)
     checkpoints = page.locator("#checkpoints td.verdict").all_inner_texts()
-    assert checkpoints and set(checkpoints) == {"Verified here"}
+    assert checkpoints
+    assert set(checkpoints) == {"Verified here"}
     assert not any(s in page.content() for s in SECRETS)
     check_accessibility(page)
     shot = screenshot(page, "audit-page-auditor")
@@ -118,8 +119,10 @@ def test_audit_page_turns_one_entry_red_when_its_proof_or_leaf_was_changed_on_th
     )
     found = verdicts(page)
     bad = [v for v in found if v != "Verified here"]
-    assert len(bad) == 1 and failed_rows(page) == 1
-    assert bad[0].startswith("Not verified: ") and reason in bad[0]
+    assert len(bad) == 1
+    assert failed_rows(page) == 1
+    assert bad[0].startswith("Not verified: ")
+    assert reason in bad[0]
     assert len(found) - 1 == found.count("Verified here")
 
 
@@ -135,7 +138,8 @@ def test_audit_page_turns_every_entry_red_when_the_checkpoint_signature_was_chan
         lambda p: tamper_entries(p, _flip_signature),
     )
     found = verdicts(page)
-    assert found and failed_rows(page) == len(found)
+    assert found
+    assert failed_rows(page) == len(found)
     expected = "Not verified: the checkpoint's signature does not verify with the pinned key"
     assert set(found) == {expected}
     assert page.inner_text("#checkpoint-status").startswith("NOT verified")
@@ -151,10 +155,12 @@ def test_audit_page_fails_every_signature_when_another_key_is_pinned(
     key = other.public_pem() if form == "pem" else other.verifier_key()
     page = open_audit(signed_in_page, key)
     found = verdicts(page)
-    assert found and failed_rows(page) == len(found)
+    assert found
+    assert failed_rows(page) == len(found)
     assert all("not signed by the pinned key" in v for v in found)
     checkpoints = page.locator("#checkpoints td.verdict").all_inner_texts()
-    assert checkpoints and all(c.startswith("Not verified") for c in checkpoints)
+    assert checkpoints
+    assert all(c.startswith("Not verified") for c in checkpoints)
 
 
 def test_audit_page_says_it_cannot_verify_here_when_webcrypto_is_unavailable(
@@ -167,7 +173,8 @@ def test_audit_page_says_it_cannot_verify_here_when_webcrypto_is_unavailable(
     assert page.is_visible("#crypto-status")
     assert "cannot verify here" in page.inner_text("#crypto-status")
     found = verdicts(page)
-    assert found and all(v.startswith("Cannot verify here") for v in found)
+    assert found
+    assert all(v.startswith("Cannot verify here") for v in found)
     assert "Verified here" not in page.inner_text("main")
 
 
@@ -176,7 +183,8 @@ def test_audit_page_cannot_verify_until_a_key_is_pinned(
 ) -> None:
     page = open_audit(signed_in_page, None)
     found = verdicts(page)
-    assert found and set(found) == {"Cannot verify: pin the log's public key first"}
+    assert found
+    assert set(found) == {"Cannot verify: pin the log's public key first"}
     page.get_by_label("The log's public key").fill("not a key")
     page.get_by_role("button", name="Pin this key").click()
     assert "Not pinned:" in page.inner_text("#pin-error")
@@ -189,7 +197,8 @@ def test_audit_page_is_refused_with_403_when_the_person_is_not_an_auditor(
 ) -> None:
     page = signed_in_page(name)
     response = page.goto(f"{console.url}/console/audit")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert "auditors" in page.inner_text("main")
     for path in ("/console/audit/entries.json", "/console/audit/checkpoints.json"):
         answer = page.request.get(f"{console.url}{path}")
@@ -231,7 +240,8 @@ def test_audit_json_carries_metadata_and_proofs_but_never_content(
     assert answer.status == 200
     assert answer.headers["cache-control"] == "no-store"
     body = answer.json()
-    assert body["checkpoint"]["note"] and body["items"]
+    assert body["checkpoint"]["note"]
+    assert body["items"]
     assert all(e["proof"] and e["event"] for e in body["items"])
     stored = [base64.b64decode(e["event"]["state"]).decode() for e in body["items"]]
     assert not any(s in text for s in SECRETS for text in [answer.text(), *stored])
