@@ -246,3 +246,28 @@ def test_audit_json_carries_metadata_and_proofs_but_never_content(
     assert all(e["proof"] and e["event"] for e in body["items"])
     stored = [base64.b64decode(e["event"]["state"]).decode() for e in body["items"]]
     assert not any(s in text for s in SECRETS for text in [answer.text(), *stored])
+
+
+def test_audit_page_answers_422_in_words_when_the_engagement_is_not_an_id(
+    audited: Audited, console: Console, signed_in_page: OpenPage
+) -> None:
+    page = signed_in_page("auditor")
+    response = page.goto(f"{console.url}/console/audit?engagement=%3Cscript%3E")
+    assert response is not None
+    assert response.status == 422
+    assert "must be an engagement id" in page.inner_text("main")
+    assert "<script>" not in response.text()
+
+
+def test_audit_page_answers_404_when_the_engagement_is_unknown(
+    audited: Audited, console: Console, signed_in_page: OpenPage
+) -> None:
+    page = signed_in_page("auditor")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    response = page.goto(f"{console.url}/console/audit?engagement={unknown}")
+    assert response is not None
+    assert response.status == 404
+    assert "No engagement has this id" in page.inner_text("main")
+    answer = page.request.get(f"{console.url}/console/audit/entries.json?engagement={unknown}")
+    assert answer.status == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
