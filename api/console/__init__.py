@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 from datetime import UTC, datetime, timedelta
 
+from argon2 import PasswordHasher
 from flask import Blueprint, Flask, g, redirect
 from werkzeug.wrappers import Response
 
@@ -38,7 +39,8 @@ def install(app: Flask, store: PrincipalStore) -> None:
     from api.console.session_store import SessionStore
 
     clock = app.config.get("CONSOLE_CLOCK") or (lambda: datetime.now(UTC))
-    app.extensions["trustpath.console.accounts"] = Accounts.on(store.engine, clock)
+    hasher = app.config.get("CONSOLE_PASSWORD_HASHER") or PasswordHasher()
+    app.extensions["trustpath.console.accounts"] = Accounts(store.engine, hasher, clock)
     app.extensions["trustpath.console.sessions"] = SessionStore(
         store.engine,
         clock,
