@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.console.security import refusal
-from api.console.sessions import signed_in
 from flask import Response, jsonify, render_template, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api import pages, read_models
 from api.console import blueprint
+from api.console.security import refusal
+from api.console.sessions import signed_in
 from api.context import actor, trustpath
 from api.pages import MAX_POSITION, Cursor
 from api.problems import Problem

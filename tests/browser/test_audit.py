@@ -100,6 +100,10 @@ def _flip_leaf(body: dict[str, Any]) -> None:
     event["state"] = flip_base64(event["state"], 40)
 
 
+def _change_who(body: dict[str, Any]) -> None:
+    _first_proved(body)["principal_id"] = "someone-else"
+
+
 def _flip_signature(body: dict[str, Any]) -> None:
     body["checkpoint"]["note"] = flip_note_signature(body["checkpoint"]["note"])
 
@@ -109,6 +113,7 @@ def _flip_signature(body: dict[str, Any]) -> None:
     [
         (_flip_path, "do not lead to the signed root"),
         (_flip_leaf, "the stored event does not hash to the proof's leaf"),
+        (_change_who, "the entry's fields are not what its stored event says"),
     ],
 )
 def test_audit_page_turns_one_entry_red_when_its_proof_or_leaf_was_changed_on_the_way(

@@ -8,6 +8,12 @@
 import * as v from "./verify.js";
 
 const KEY_STORE = "trustpath.audit.pinned-key";
+const KINDS = {
+  "domain.audit:ContentAccessed": "access",
+  "domain.audit:AccessDenied": "refusal",
+  "domain.parties:ErasureExecuted": "erasure",
+  "domain.audit:DisclosureMade": "disclosure",
+};
 const root = document.getElementById("audit");
 const $ = (id) => document.getElementById(id);
 const state = { key: null, keyError: null, checkpoint: null, checkpointError: null, treeSize: null };
@@ -30,7 +36,10 @@ function storedFields(event) {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(v.base64ToBytes(event.state));
     const s = JSON.parse(text);
     const actor = s.actor || {};
+    const engagement = unwrap(s.engagement_id) ?? event.originator_id;
     return {
+      kind: KINDS[event.topic] ?? `unknown (${event.topic})`,
+      engagement_id: String(engagement).replaceAll("-", ""),
       occurred_at: unwrap(s.occurred_at),
       principal_id: s.principal_id ?? actor.id,
       role: s.role ?? actor.role,
@@ -46,8 +55,9 @@ function storedFields(event) {
 }
 
 function mismatch(entry, fields) {
+  const served = { ...entry, engagement_id: String(entry.engagement_id).replaceAll("-", "") };
   return Object.entries(fields).some(
-    ([k, value]) => value !== undefined && k in entry && k !== "occurred_at" && entry[k] !== value,
+    ([k, value]) => value !== undefined && k in served && k !== "occurred_at" && served[k] !== value,
   );
 }
 
@@ -65,12 +75,12 @@ async function verdictOf(entry, fields) {
 
 async function entryRow(entry) {
   const fields = entry.event ? storedFields(entry.event) : null;
-  const shown = { ...entry, ...(fields || {}) };
+  const shown = { ...entry, ...(fields || {}), engagement_id: entry.engagement_id };
   const row = document.createElement("tr");
   row.dataset.position = String(entry.notification_id);
   cell(row, String(entry.notification_id));
   cell(row, String(shown.occurred_at || "").replace("T", " ").slice(0, 19));
-  cell(row, entry.kind);
+  cell(row, shown.kind);
   cell(row, `${shown.principal_id || ""} (${shown.role || ""})`);
   cell(row, [shown.protagonist_id || shown.recipient, shown.item].filter(Boolean).join(": "));
   cell(row, shown.purpose || shown.reason || entry.basis || entry.request_reference || "");
