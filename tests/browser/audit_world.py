@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, Route
 
 from api.principals import PrincipalStore
@@ -94,6 +95,12 @@ def make_reads(console: Console) -> Audited:
     finally:
         engine.dispose()
     return Audited(signer, statuses)
+
+
+@pytest.fixture(scope="session")
+def audited(console: Console) -> Audited:
+    """Reads made and covered by a checkpoint, once for the browser session."""
+    return make_reads(console)
 
 
 def flip_hex(text: str, at: int = 0) -> str:
