@@ -18,9 +18,20 @@ const root = document.getElementById("audit");
 const $ = (id) => document.getElementById(id);
 const state = { key: null, keyError: null, checkpoint: null, checkpointError: null, treeSize: null };
 
+const headers = new WeakMap();
+
+/** A row of table `id`, whose cells know their column's name. */
+function newRow(id) {
+  const row = document.createElement("tr");
+  headers.set(row, Array.from(document.querySelectorAll(`#${id} thead th`), (th) => th.textContent));
+  return row;
+}
+
 function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
+  // the column's name, shown before the value when a narrow screen stacks the row (audit.css)
+  td.dataset.label = (headers.get(row) || [])[row.children.length] || "";
   if (className) td.className = className;
   row.appendChild(td);
   return td;
@@ -76,7 +87,7 @@ async function verdictOf(entry, fields) {
 async function entryRow(entry) {
   const fields = entry.event ? storedFields(entry.event) : null;
   const shown = { ...entry, ...(fields || {}), engagement_id: entry.engagement_id };
-  const row = document.createElement("tr");
+  const row = newRow("entries");
   row.dataset.position = String(entry.notification_id);
   cell(row, String(entry.notification_id));
   cell(row, String(shown.occurred_at || "").replace("T", " ").slice(0, 19));
@@ -171,7 +182,7 @@ async function loadCheckpoints(cursor) {
   const body = await fetchJson(url);
   const tbody = $("checkpoints").querySelector("tbody");
   for (const c of body.items) {
-    const row = document.createElement("tr");
+    const row = newRow("checkpoints");
     cell(row, String(c.tree_size));
     cell(row, c.signed_at);
     cell(row, c.root_hash.slice(0, 16) + "…");
