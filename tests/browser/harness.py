@@ -14,10 +14,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from uuid import UUID
 
+from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
 from ops.demo_people import DEMO_PEOPLE, DemoPerson
 from projections.ledger.checkpoints import Signer
@@ -55,7 +56,8 @@ def ensure_chromium() -> str:
 
 @dataclass
 class Console:
-    """A running console: its base URL, the demo engagement, its people, its store."""
+    """A running console: its base URL, the demo engagement, its people (with their real
+    subject ids: a protagonist's is the demo run's), its store."""
 
     url: str
     engagement_id: UUID
@@ -99,6 +101,16 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     raise RuntimeError(f"trustpath serve not ready: {log.read_text()[-3000:]}")
 
 
+def resolved_people(store_url: str) -> dict[str, DemoPerson]:
+    """The demo people with their real subject ids (a protagonist's id is the run's)."""
+    store = PrincipalStore.for_url(store_url)
+    try:
+        live = {p.name: p for p in store.list() if p.revoked_at is None}
+    finally:
+        store.close()
+    return {p.name: replace(p, subject=live[p.name].subject_id) for p in DEMO_PEOPLE}
+
+
 @contextmanager
 def running_console(directory: Path, extra_env: dict[str, str] | None = None) -> Iterator[Console]:
     """`trustpath serve --demo` on a fresh SQLite file, stopped (SIGTERM) afterwards."""
@@ -125,7 +137,7 @@ def running_console(directory: Path, extra_env: dict[str, str] | None = None) ->
         found = re.search(r"export EID=([0-9a-f-]{36})", log.read_text())
         if found is None:
             raise RuntimeError(f"no demo engagement in the output: {log.read_text()[-3000:]}")
-        people = {p.name: p for p in DEMO_PEOPLE}
+        people = resolved_people(store_url)
         yield Console(f"http://127.0.0.1:{port}", UUID(found.group(1)), store_url, people, log, env)
     finally:
         if process.poll() is None:

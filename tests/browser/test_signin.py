@@ -18,7 +18,10 @@ def test_sign_in_lands_on_the_home_page_when_a_demo_person_gives_their_password(
 ) -> None:
     page = signed_in_page(name)
     assert page.url == f"{console.url}/console/"
-    assert f"Signed in as {name}" in page.inner_text("header")
+    person = console.people[name]
+    assert f"Signed in as {name} ({person.role})" in page.inner_text("header")
+    if person.role == "protagonist":  # the demo run's own protagonist id
+        assert person.subject in console.output()
 
 
 def test_sign_in_page_passes_axe_and_is_screenshotted_when_nobody_is_signed_in(
