@@ -1,0 +1,133 @@
+"""The trust timeline as a picture: the geometry of the SVG, computed on the server.
+
+For each protagonist toward the other (only those whose assessments the reader may see),
+one panel; in it one line per challenge (score 0-10 over time) and the milestones as marks
+along the time axis. The x axis spans the engagement's whole history (from its opening to
+its latest activity), so a replay draws a line growing into a fixed frame.
+
+The input is the trust timeline *already filtered for the reader* (`api.read_models.
+trust_timeline`): this module only draws what it is given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+CHALLENGES = ("presence", "confrontation", "commitment", "responsibility", "recognition")
+"""The five challenges, in the order an engagement goes through them."""
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 36, 12, 12, 40
+MARK_KINDS = {
+    "individual_session": "session",
+    "relationship_session": "session",
+    "commitment_made": "made",
+    "commitment_honoured": "honoured",
+    "commitment_broken": "broken",
+    "commitment_renegotiated": "made",
+    "commitment_withdrawn": "broken",
+    "presence_setback": "setback",
+}
+"""Milestone kinds drawn as marks, and the mark's class (intentions are not drawn)."""
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def span_of(status: dict[str, Any] | None, timeline: dict[str, Any]) -> tuple[float, float]:
+    """The time axis: the engagement's opening to its latest activity (now, not as of)."""
+    stamps = [a["occurred_at"] for a in timeline["assessments"]]
+    stamps += [m["occurred_at"] for m in timeline["milestones"]]
+    if status:
+        stamps += [status[k] for k in ("opened_at", "last_activity") if status.get(k)]
+    if not stamps:
+        return 0.0, 1.0
+    times = [_seconds(s) for s in stamps]
+    start, end = min(times), max(times)
+    return start, max(end, start + 1.0)
+
+
+def x_of(stamp: str, span: tuple[float, float]) -> float:
+    start, end = span
+    share = (_seconds(stamp) - start) / (end - start)
+    return round(LEFT + min(max(share, 0.0), 1.0) * (WIDTH - LEFT - RIGHT), 1)
+
+
+def y_of(score: int) -> float:
+    return round(TOP + (10 - score) / 10 * (HEIGHT - TOP - BOTTOM), 1)
+
+
+def panels(
+    timeline: dict[str, Any], names: dict[str, str], span: tuple[float, float]
+) -> list[dict[str, Any]]:
+    """One panel per (protagonist, toward whom) with lines per challenge and marks."""
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for a in timeline["assessments"]:
+        pairs.setdefault((a["protagonist_id"], a["toward_id"]), []).append(a)
+    return [
+        _panel(who, toward, found, timeline["milestones"], names, span)
+        for (who, toward), found in sorted(pairs.items())
+    ]
+
+
+def _panel(
+    who: str,
+    toward: str,
+    assessments: list[dict[str, Any]],
+    milestones: list[dict[str, Any]],
+    names: dict[str, str],
+    span: tuple[float, float],
+) -> dict[str, Any]:
+    lines = []
+    for index, challenge in enumerate(CHALLENGES):
+        points = [
+            (x_of(a["occurred_at"], span), y_of(a["score"]), a)
+            for a in assessments
+            if a["challenge"] == challenge
+        ]
+        if points:
+            lines.append(
+                {
+                    "challenge": challenge,
+                    "index": index,
+                    "points": " ".join(f"{x},{y}" for x, y, _ in points),
+                    "last": {"x": points[-1][0], "y": points[-1][1]},
+                    "scores": [
+                        {
+                            "at": a["occurred_at"][:10],
+                            "score": a["score"],
+                            "position": a["position"],
+                        }
+                        for _, _, a in points
+                    ],
+                }
+            )
+    marks = [
+        {
+            "x": x_of(m["occurred_at"], span),
+            "kind": MARK_KINDS[m["kind"]],
+            "label": f"{m['occurred_at'][:10]}: {m['label']}",
+        }
+        for m in milestones
+        if m["kind"] in MARK_KINDS and m["protagonist_id"] in ("", who, toward)
+    ]
+    return {
+        "title": f"{names.get(who, 'Protagonist')} toward {names.get(toward, 'the other')}",
+        "protagonist_id": who,
+        "lines": lines,
+        "marks": marks,
+    }
+
+
+def frame() -> dict[str, Any]:
+    """The fixed parts: the size, the score grid lines and the axis."""
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "axis_y": HEIGHT - BOTTOM,
+        "grid": [{"score": s, "y": y_of(s)} for s in (0, 5, 10)],
+        "mark_y": HEIGHT - BOTTOM + 14,
+    }
