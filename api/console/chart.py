@@ -29,6 +29,9 @@ MARK_KINDS = {
     "presence_setback": "setback",
 }
 """Milestone kinds drawn as marks, and the mark's class (intentions are not drawn)."""
+TABLE_ROWS = 25
+"""Scores listed per line in the table alternative (the latest; the table says how many
+earlier ones it leaves out)."""
 
 
 def _seconds(stamp: str) -> float:
@@ -36,11 +39,12 @@ def _seconds(stamp: str) -> float:
 
 
 def span_of(status: dict[str, Any] | None, timeline: dict[str, Any]) -> tuple[float, float]:
-    """The time axis: the engagement's opening to its latest activity (now, not as of)."""
-    stamps = [a["occurred_at"] for a in timeline["assessments"]]
-    stamps += [m["occurred_at"] for m in timeline["milestones"]]
-    if status:
-        stamps += [status[k] for k in ("opened_at", "last_activity") if status.get(k)]
+    """The time axis: the engagement's opening to its latest activity (now, not as of);
+    without them, the first to the last thing drawn."""
+    stamps = [status[k] for k in ("opened_at", "last_activity") if status and status.get(k)]
+    if len(stamps) < 2:
+        stamps += [a["occurred_at"] for a in timeline["assessments"]]
+        stamps += [m["occurred_at"] for m in timeline["milestones"]]
     if not stamps:
         return 0.0, 1.0
     times = [_seconds(s) for s in stamps]
@@ -81,28 +85,9 @@ def _panel(
 ) -> dict[str, Any]:
     lines = []
     for index, challenge in enumerate(CHALLENGES):
-        points = [
-            (x_of(a["occurred_at"], span), y_of(a["score"]), a)
-            for a in assessments
-            if a["challenge"] == challenge
-        ]
-        if points:
-            lines.append(
-                {
-                    "challenge": challenge,
-                    "index": index,
-                    "points": " ".join(f"{x},{y}" for x, y, _ in points),
-                    "last": {"x": points[-1][0], "y": points[-1][1]},
-                    "scores": [
-                        {
-                            "at": a["occurred_at"][:10],
-                            "score": a["score"],
-                            "position": a["position"],
-                        }
-                        for _, _, a in points
-                    ],
-                }
-            )
+        found = [a for a in assessments if a["challenge"] == challenge]
+        if found:
+            lines.append(_line(index, challenge, found, span))
     marks = [
         {
             "x": x_of(m["occurred_at"], span),
@@ -117,6 +102,28 @@ def _panel(
         "protagonist_id": who,
         "lines": lines,
         "marks": marks,
+    }
+
+
+def _line(
+    index: int, challenge: str, found: list[dict[str, Any]], span: tuple[float, float]
+) -> dict[str, Any]:
+    """One challenge's line: a point per assessment, at most one per unit of width (the
+    last one there: more could not be seen), and the latest scores for the table."""
+    points: dict[float, float] = {}
+    for a in found:
+        points[round(x_of(a["occurred_at"], span))] = y_of(a["score"])
+    last_x = next(reversed(points))
+    return {
+        "challenge": challenge,
+        "index": index,
+        "points": " ".join(f"{x},{y}" for x, y in points.items()),
+        "last": {"x": last_x, "y": points[last_x]},
+        "scores": [
+            {"at": a["occurred_at"][:10], "score": a["score"], "position": a["position"]}
+            for a in found[-TABLE_ROWS:]
+        ],
+        "scores_omitted": max(len(found) - TABLE_ROWS, 0),
     }
 
 

@@ -5,11 +5,16 @@ one API read, too slow for a scrubber moved across 10,000 events. Here each enga
 
     positions      the log positions of its stored events (ints only: no content)
     checkpoints    every K events, the in-memory replay database serialised (SQLite's
-                   `serialize`), i.e. the SAME three projections' tables at that position
+                   `serialize`), i.e. the SAME status and ledger projections' tables at
+                   that position (`api.console.replay_kit`)
+    timeline rows  the timeline projection's rows, as its query reads them: that
+                   projection only ever inserts one row per event, so its state as of p
+                   is exactly its rows up to p
 
 and "as of p" restores the last checkpoint at or before p and applies the few events after
-it (fewer than K), then asks the SAME query functions as the API. The answer is therefore
-exactly `projections.asof`'s; the tests compare them at many positions.
+it (fewer than K), then asks the SAME query functions as the API (`get_status`,
+`get_ledger`); the timeline is the SAME `moves` over the rows up to p. The answers are
+therefore exactly `projections.asof`'s; the tests compare them at many positions.
 
 Bounded memory: at most MAX_ENGAGEMENTS engagements (least recently used dropped), and per
 engagement at most MAX_CHECKPOINTS checkpoints (when an engagement grows past that, every
@@ -21,11 +26,9 @@ and never kept: the checkpoints hold what the projections hold (no confidential 
 from __future__ import annotations
 
 import bisect
-import sqlite3
 import threading
-import zlib
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,23 +40,17 @@ from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy.engine import Engine
 
+from api.console.replay_kit import SUFFIX, KitReadSide, image, timeline_kit, views_kit
 from projections.asof import EngagementUnknownError
-from projections.commitment_ledger import CommitmentLedgerProjection
-from projections.engine import memory_engine
-from projections.runner import Item, PositionBeyondLogError, Target, insert_position
-from projections.status import StatusProjection
-from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
+from projections.runner import Item, PositionBeyondLogError
+from projections.timeline import TimelineProjection, _rows, moves
 
-FIRST_EVERY = 64
+FIRST_EVERY = 32
 """Events between two checkpoints to start with (a replay step applies fewer than this)."""
 MAX_CHECKPOINTS = 32
 MAX_ENGAGEMENTS = 8
-SUFFIX = "asof"
-
-
-def _projections() -> list[Any]:
-    return [StatusProjection(), CommitmentLedgerProjection(), TimelineProjection()]
+ERASURE = ":ErasureExecuted"
+"""After an erasure the engagement is replayed afresh: nothing computed before it stays."""
 
 
 @dataclass
@@ -64,13 +61,37 @@ class Checkpoint:
 
 
 @dataclass
+class Rows:
+    """A timeline table's rows as tuples (less memory than dicts), in the query's order."""
+
+    keys: tuple[str, ...] = ()
+    values: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def add(self, found: list[dict[str, Any]]) -> None:
+        if not found:
+            return
+        self.keys = self.keys or tuple(found[0])
+        self.values += [tuple(row[k] for k in self.keys) for row in found]
+        at, position = self.keys.index("occurred_at"), self.keys.index("position")
+        self.values.sort(key=lambda v: (v[at], v[position]))  # get_timeline's ORDER BY
+
+    def upto(self, last: int) -> list[dict[str, Any]]:
+        if not self.keys:
+            return []
+        position = self.keys.index("position")
+        return [dict(zip(self.keys, v, strict=True)) for v in self.values if v[position] <= last]
+
+
+@dataclass
 class EngagementReplay:
-    """One engagement's positions and checkpoints (see the module's docstring)."""
+    """One engagement's positions, checkpoints and timeline rows (see the module's doc)."""
 
     engagement_id: UUID
     every: int = FIRST_EVERY
     positions: list[int] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    trust: Rows = field(default_factory=Rows)
+    milestones: Rows = field(default_factory=Rows)
 
     def checkpoint_for(self, count: int) -> Checkpoint:
         """The last checkpoint with at most `count` events applied."""
@@ -85,6 +106,16 @@ class EngagementReplay:
         if kept[-1] is not self.checkpoints[-1]:
             kept.append(self.checkpoints[-1])
         self.checkpoints, self.every = kept, self.every * 2
+
+    def last_upto(self, position: int | None) -> int:
+        """The position of the engagement's last event at or before `position` (None: its
+        last event); raises when it had none by then."""
+        if position is None:
+            position = self.positions[-1] if self.positions else 0
+        count = bisect.bisect_right(self.positions, position)
+        if count == 0:
+            raise EngagementUnknownError(f"no engagement {self.engagement_id} as of that moment")
+        return self.positions[count - 1]
 
 
 def notifications_after(
@@ -114,33 +145,9 @@ def notifications_after(
     ]
 
 
-@contextmanager
-def _raw(engine: Engine) -> Iterator[sqlite3.Connection]:
-    """The private engine's one SQLite connection (StaticPool: closing keeps it)."""
-    proxy = engine.raw_connection()
-    try:
-        raw: Any = proxy.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
-        yield raw
-    finally:
-        proxy.close()
-
-
-def _image(engine: Engine) -> bytes:
-    with _raw(engine) as raw:
-        return zlib.compress(raw.serialize(), 1)
-
-
-def _read_side(app: Application[Any], engine: Engine) -> ReadSide:
-    """A read side over a private replay database, its tables declared (not created)."""
-    read_side = ReadSide(app, engine, _projections())
-    for projection in read_side.projections.values():
-        read_side.metadata(Target(projection, SUFFIX))
-    return read_side
-
-
 class ReplayCache:
-    """Per-process cache of engagement replays (thread-safe; one lock, short sections)."""
+    """Per-process cache of engagement replays (thread-safe: the bookkeeping under one
+    lock; each step works on its own private database)."""
 
     def __init__(self, app: Application[Any], engine: Engine) -> None:
         self.app, self.engine = app, engine
@@ -150,30 +157,43 @@ class ReplayCache:
     # -- answering ----------------------------------------------------------------------
 
     @contextmanager
-    def as_of(self, eid: UUID, position: int | None = None) -> Iterator[ReadSide]:
-        """A read side holding only this engagement as it was at `position` (None: now):
-        the same answer as `projections.asof.as_of(..., Moment(position))`."""
-        last = int(self.app.recorder.max_notification_id() or 0)
-        if position is not None and position > last:
-            raise PositionBeyondLogError(f"position {position} is beyond the log ({last})")
-        replay = self.extended(eid, last)
-        count = bisect.bisect_right(replay.positions, last if position is None else position)
-        if count == 0:
-            raise EngagementUnknownError(f"no engagement {eid} as of that moment")
-        start = replay.checkpoint_for(count)
-        private = self._restored(start.image)
-        try:
-            read_side = _read_side(self.app, private)
-            upto = replay.positions[count - 1]
-            self._apply(read_side, start.position, upto, eid)
+    def as_of(self, eid: UUID, position: int | None = None) -> Iterator[KitReadSide]:
+        """A read side holding the status and ledger projections of this engagement as it
+        was at `position` (None: now), as `projections.asof.as_of(..., Moment(position))`."""
+        replay = self.extended(eid, self._checked(position))
+        upto = replay.last_upto(position)
+        start = replay.checkpoint_for(bisect.bisect_right(replay.positions, upto))
+        with views_kit(self.app).using(start.image) as read_side:
+            read_side.apply(start.position, self._items(eid, start.position, upto))
             yield read_side
-        finally:
-            private.dispose()
+
+    def timeline_rows(
+        self, eid: UUID, position: int | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The timeline projection's assessment and milestone rows of the engagement as it
+        was at `position` (None: now), in `get_timeline`'s order."""
+        replay = self.extended(eid, self._checked(position))
+        upto = replay.last_upto(position)
+        return replay.trust.upto(upto), replay.milestones.upto(upto)
+
+    def timeline(self, eid: UUID, position: int | None = None) -> dict[str, Any]:
+        """`get_timeline` of the engagement as it was at `position` (None: now)."""
+        trust, milestones = self.timeline_rows(eid, position)
+        return {
+            "engagement_id": str(eid),
+            "assessments": moves(trust, milestones),
+            "milestones": milestones,
+        }
 
     def positions(self, eid: UUID) -> list[int]:
         """The positions of the engagement's events (a scrubber's stops)."""
+        return list(self.extended(eid, self._checked(None)).positions)
+
+    def _checked(self, position: int | None) -> int:
         last = int(self.app.recorder.max_notification_id() or 0)
-        return list(self.extended(eid, last).positions)
+        if position is not None and position > last:
+            raise PositionBeyondLogError(f"position {position} is beyond the log ({last})")
+        return last
 
     # -- building -----------------------------------------------------------------------
 
@@ -185,61 +205,49 @@ class ReplayCache:
             while len(self._replays) > MAX_ENGAGEMENTS:
                 self._replays.popitem(last=False)
             done = replay.positions[-1] if replay.positions else 0
-            if done < last:
-                self._extend(replay, done, last)
+            if done >= last:
+                return replay
+            fresh = notifications_after(self.app, self.engine, eid, done, last)
+            if done and any(n.topic.endswith(ERASURE) for n in fresh):
+                replay = self._replays[eid] = EngagementReplay(eid, FIRST_EVERY)
+                fresh = notifications_after(self.app, self.engine, eid, 0, last)
+            if fresh:
+                self._extend(replay, fresh)
             return replay
 
-    def _extend(self, replay: EngagementReplay, done: int, last: int) -> None:
+    def _extend(self, replay: EngagementReplay, fresh: list[Notification]) -> None:
         eid = replay.engagement_id
-        fresh = [n.id for n in notifications_after(self.app, self.engine, eid, done, last)]
-        if not fresh:
-            return
+        self._add_timeline_rows(replay, fresh)
+        replay.positions.extend(n.id for n in fresh)
+        kit = views_kit(self.app)
         if not replay.checkpoints:
-            replay.checkpoints.append(Checkpoint(0, 0, self._empty()))
+            replay.checkpoints.append(Checkpoint(0, 0, kit.empty))
         tail = replay.checkpoints[-1]
-        engine = self._restored(tail.image)
-        try:
-            read_side = _read_side(self.app, engine)
-            replay.positions.extend(fresh)
-            count = tail.count
-            while count + replay.every <= len(replay.positions):
-                upto = replay.positions[count + replay.every - 1]
-                self._apply(read_side, tail.position, upto, eid)
-                count += replay.every
-                tail = Checkpoint(count, upto, _image(engine))
+        with kit.using(tail.image) as read_side:
+            while tail.count + replay.every <= len(replay.positions):
+                count = tail.count + replay.every
+                upto = replay.positions[count - 1]
+                read_side.apply(tail.position, self._items(eid, tail.position, upto))
+                tail = Checkpoint(count, upto, image(kit.engine))
                 replay.checkpoints.append(tail)
                 replay.thin()
-        finally:
-            engine.dispose()
 
-    def _empty(self) -> bytes:
-        """The image of a replay database with the tables and no event."""
-        engine = memory_engine()
-        try:
-            read_side = _read_side(self.app, engine)
-            read_side.create_positions_table()
-            for projection in read_side.projections.values():
-                target = Target(projection, SUFFIX)
-                read_side.metadata(target).create_all(engine)
-                with engine.begin() as conn:
-                    insert_position(conn, target, live=True)
-            return _image(engine)
-        finally:
-            engine.dispose()
+    def _add_timeline_rows(self, replay: EngagementReplay, fresh: list[Notification]) -> None:
+        """Fold the new events into a scratch timeline and keep the rows they made."""
+        with timeline_kit(self.app).using() as read_side:
+            to_event = self.app.mapper.to_domain_event
+            read_side.apply(0, [Item(n, to_event(n)) for n in fresh])
+            projection = read_side.projection(TimelineProjection.name)
+            assert isinstance(projection, TimelineProjection)
+            tables, eid = projection.tables.of(SUFFIX), str(replay.engagement_id)
+            with read_side.engine.connect() as conn:
+                replay.trust.add(_rows(conn, tables.trust, eid))
+                replay.milestones.add(_rows(conn, tables.milestones, eid))
 
-    def _restored(self, image: bytes) -> Engine:
-        engine = memory_engine()
-        with _raw(engine) as raw:
-            raw.deserialize(zlib.decompress(image))
-        return engine
-
-    def _apply(self, read_side: ReadSide, after: int, upto: int, eid: UUID) -> None:
-        """Apply the engagement's events in (after, upto] to every projection (which all
-        stand at `after`)."""
+    def _items(self, eid: UUID, after: int, upto: int) -> list[Item]:
+        """The engagement's events in (after, upto], decoded (and not kept)."""
         if upto <= after:
-            return
+            return []
         to_event = self.app.mapper.to_domain_event
         stored = notifications_after(self.app, self.engine, eid, after, upto)
-        items: Sequence[Item] = [Item(n, to_event(n)) for n in stored]
-        for projection in read_side.projections.values():
-            read_side.runner.apply(Target(projection, SUFFIX), after, items)
+        return [Item(n, to_event(n)) for n in stored]

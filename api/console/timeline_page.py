@@ -34,7 +34,7 @@ def timeline(eid: str) -> Response:
     found = guarded_reading(eid, step=step)
     if isinstance(found, Response):
         return found
-    if found.timeline is None:
+    if found.assessments is None:
         return problem_page(
             403, "Not for your role", "The trust timeline is for the coaches and protagonists."
         )

@@ -16,6 +16,7 @@ what `projections.asof` gives without replaying from the start each time.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -58,7 +59,8 @@ class Reading:
     steps: int
     status: dict[str, Any]
     ledger: dict[str, Any] | None = None
-    timeline: dict[str, Any] | None = None
+    assessments: list[dict[str, Any]] | None = None  # None: the reader may not see them
+    milestones: list[dict[str, Any]] | None = None
     panels: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -101,7 +103,6 @@ def reading(
     """
     from projections.commitment_ledger import get_ledger
     from projections.status import get_status
-    from projections.timeline import get_timeline
 
     _, parties = visible_engagement(app, eid, reader)
     cache = replay_cache(app)
@@ -111,27 +112,46 @@ def reading(
     with cache.as_of(eid, position) as view:
         status = get_status(view, eid) or {}
         ledger = get_ledger(view, eid) if _sees_ledger(reader, parties) else None
-        timeline = get_timeline(view, eid) if sees_timeline(reader, parties) else None
-    reached = int(status.get("position") or 0)
+    at = bisect.bisect_right(positions, positions[-1] if position is None else position)
     found = Reading(
-        eid,
-        reached,
-        sum(1 for p in positions if p <= reached),
-        len(positions),
-        status_for(status, reader, parties),
-        ledger,
+        eid, positions[at - 1], at, len(positions), status_for(status, reader, parties), ledger
     )
-    if timeline is not None:
-        found.timeline = read_models.trust_timeline(timeline, reader, parties)
-        found.panels = _panels(eid, found.timeline, found.status)
+    if sees_timeline(reader, parties):
+        trust, milestones = cache.timeline_rows(eid, found.position)
+        found.assessments, found.milestones = visible_timeline(trust, milestones, reader, parties)
+        found.panels = _panels(eid, found, found.status)
     return found
+
+
+def visible_timeline(
+    trust: list[dict[str, Any]], milestones: list[dict[str, Any]], reader: Actor, parties: Parties
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The assessments and milestones the reader may see, as the API's timeline filters them
+    (`read_models.trust_timeline`: the same `decide` per resource, no note lengths), without
+    the moves the chart does not draw. Decisions are asked once per resource."""
+    from projections.timeline import milestone_resource
+
+    decided: dict[Resource, bool] = {}
+
+    def may(resource: Resource) -> bool:
+        if resource not in decided:
+            decided[resource] = decide(reader, parties, resource).allowed
+        return decided[resource]
+
+    shown = [
+        {k: v for k, v in m.items() if k not in read_models.UNSHOWN_MILESTONE_FIELDS}
+        for m in milestones
+        if (resource := milestone_resource(m)) is not None and may(resource)
+    ]
+    kind = ResourceKind.TRUST_ASSESSMENTS
+    return [a for a in trust if may(Resource(kind, a["protagonist_id"]))], shown
 
 
 def _sees_ledger(reader: Actor, parties: Parties) -> bool:
     return allowed(reader, parties, ResourceKind.RELATIONSHIP_SPACE)
 
 
-def _panels(eid: UUID, timeline: dict[str, Any], seen: dict[str, Any]) -> list[dict[str, Any]]:
+def _panels(eid: UUID, found: Reading, seen: dict[str, Any]) -> list[dict[str, Any]]:
     """The chart's panels, on a time axis fixed by the engagement as it is now; names only
     from the status the reader may see (`seen`)."""
     from projections.runner import ReadSideError
@@ -143,4 +163,5 @@ def _panels(eid: UUID, timeline: dict[str, Any], seen: dict[str, Any]) -> list[d
         now = seen
     span = {k: now.get(k) for k in ("opened_at", "last_activity")}
     names = {p["protagonist_id"]: p["name"] for p in seen.get("protagonists", [])}
+    timeline = {"assessments": found.assessments or [], "milestones": found.milestones or []}
     return chart.panels(timeline, names, chart.span_of(span, timeline))

@@ -3,7 +3,7 @@ on SQLite and PostgreSQL, while checkpoints are thinned and extended by new even
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,29 +11,36 @@ import pytest
 
 from api.console import replay_cache
 from api.console.replay_cache import ReplayCache
+from domain.values import Actor
 from projections.asof import EngagementUnknownError, Moment, as_of, engagement_notifications
 from projections.commitment_ledger import get_ledger
 from projections.runner import PositionBeyondLogError
 from projections.status import get_status
 from projections.timeline import get_timeline
 from tests.api.conftest import World
+from tests.api.flows import fresh_engagement
 
 pytestmark = pytest.mark.api
 TODAY = date(2026, 11, 29)
 
 
 def views(read_side: Any, eid: UUID) -> tuple[Any, ...]:
-    return (
-        get_status(read_side, eid),
-        get_ledger(read_side, eid, TODAY),
-        get_timeline(read_side, eid),
-    )
+    return get_status(read_side, eid), get_ledger(read_side, eid, TODAY)
+
+
+def expected_of(world: World, eid: UUID, position: int) -> tuple[Any, ...]:
+    engine = world.flask.extensions["trustpath.read_side"].engine
+    with as_of(world.app, engine, eid, Moment(position=position)) as replayed:
+        return (*views(replayed, eid), get_timeline(replayed, eid))
 
 
 def expected(world: World, position: int) -> tuple[Any, ...]:
-    engine = world.flask.extensions["trustpath.read_side"].engine
-    with as_of(world.app, engine, world.eid, Moment(position=position)) as replayed:
-        return views(replayed, world.eid)
+    return expected_of(world, world.eid, position)
+
+
+def cached(cache: ReplayCache, eid: UUID, position: int | None) -> tuple[Any, ...]:
+    with cache.as_of(eid, position) as replayed:
+        return (*views(replayed, eid), cache.timeline(eid, position))
 
 
 def cache_of(world: World) -> ReplayCache:
@@ -53,24 +60,33 @@ def test_replay_cache_equals_as_of_when_asked_at_every_position(
     assert 2 <= len(replay.checkpoints) <= 5
     assert replay.every > 3
     for position in [*positions[:: max(1, len(positions) // 12)], positions[-1]]:
-        with cache.as_of(world.eid, position) as replayed:
-            assert views(replayed, world.eid) == expected(world, position), position
+        assert cached(cache, world.eid, position) == expected(world, position), position
 
 
-def test_replay_cache_extends_when_the_engagement_moves_on(world: World) -> None:
+def test_replay_cache_extends_when_the_engagement_moves_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_cache, "FIRST_EVERY", 4)
+    fresh = fresh_engagement(world.flask.test_client(), world)
     cache = cache_of(world)
-    before = cache.positions(world.eid)
-    cfo = world.demo.protagonists["cfo"]
-    world.flask.test_client().post(
-        f"/engagements/{world.eid}/protagonists/{cfo}/consents/withdraw",
-        json={"occurred_at": "2026-11-29T00:00:00Z", "scope": "sponsor_reporting", "evidence": "e"},
-        headers=world.headers("coach_a"),
-    )
-    after = cache.positions(world.eid)
-    assert after[: len(before)] == before
-    assert len(after) == len(before) + 1
-    with cache.as_of(world.eid) as replayed:
-        assert views(replayed, world.eid) == expected(world, after[-1])
+    seen: list[int] = []
+    for score in range(7):
+        world.app.assess_trust(
+            fresh.eid,
+            Actor("coach-amelie", "coach"),
+            datetime.now(UTC),
+            protagonist_id=fresh.cfo,
+            toward_id=fresh.coo,
+            challenge=("presence", "confrontation")[score % 2],
+            score=score,
+        )
+        now = cache.positions(fresh.eid)
+        assert now[: len(seen)] == seen
+        assert len(now) == len(seen) + 1 or not seen
+        seen = now
+        for position in (None, now[-2], now[len(now) // 2]):
+            asked = now[-1] if position is None else position
+            assert cached(cache, fresh.eid, position) == expected_of(world, fresh.eid, asked)
 
 
 def test_replay_cache_refuses_when_the_position_is_out_of_range(world: World) -> None:
