@@ -10,6 +10,7 @@ create_app(app, config={...}, read_side=...)
                  erasure, individual-sessions, trust-assessments,
                  relationship-sessions, presence-setbacks, commitments, lifecycle,
                  follow-ups, views, status, access-log, audit, principals, ledger (auditors)
+  └── console    the web console for people: /console (sessions, CSRF, pages by role)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from api import auth, body, problems
+from api import auth, body, console, problems
 from api.limits import ServerLimits
 from api.principals import PrincipalStore, database_url_of
 from api.refusals import RefusalWindows
@@ -96,6 +97,7 @@ def create_app(
     flask_app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"))
     limits = limits or ServerLimits.make()
     auth.register(flask_app, store, limits)
+    console.install(flask_app, store)
     app.refusals = flask_app.extensions["trustpath.refusals"] = RefusalWindows(app, limits.windows)
     flask_app.before_request(body.check_json_depth)  # after authentication: 401 comes first
     problems.register(flask_app)

@@ -7,6 +7,8 @@
                          before anything is looked up or written
     refusal bucket       refused confidential reads, per principal: the same small budget;
                          once spent, confidential routes answer 429 before any work
+    sign-in buckets      the console's failed sign-ins, per typed name and per client
+                         address (api.console.security.Throttle)
 
 A request is let through while at least one token is left; its cost is then taken, so a
 costly request can leave the bucket in debt and the next ones wait for it to refill.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from api.shared import SharedTable
@@ -67,6 +69,8 @@ class ServerLimits:
     anonymous: SharedTable
     refusals: SharedTable
     windows: SharedTable
+    signin_names: SharedTable = field(default_factory=SharedTable)
+    signin_addresses: SharedTable = field(default_factory=SharedTable)
 
     @classmethod
     def make(cls) -> ServerLimits:
@@ -80,4 +84,16 @@ class ServerLimits:
             ),
             "trustpath.anonymous_bucket": TokenBucket(*anonymous, self.anonymous),
             "trustpath.refusal_bucket": TokenBucket(*anonymous, self.refusals),
+            "trustpath.signin_name_bucket": TokenBucket(
+                *_per_window(config, "NAME"), self.signin_names
+            ),
+            "trustpath.signin_address_bucket": TokenBucket(
+                *_per_window(config, "ADDRESS"), self.signin_addresses
+            ),
         }
+
+
+def _per_window(config: Mapping[str, Any], kind: str) -> tuple[float, float]:
+    """SIGNIN_FAILURES_PER_<kind> failed sign-ins per SIGNIN_WINDOW_SECONDS, as a bucket."""
+    failures = float(config.get(f"SIGNIN_FAILURES_PER_{kind}", 5 if kind == "NAME" else 20))
+    return failures / float(config.get("SIGNIN_WINDOW_SECONDS", 900)), failures

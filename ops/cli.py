@@ -55,6 +55,11 @@ from ops.cli_api import principals, serve  # noqa: E402 - the API's commands
 main.add_command(serve)
 main.add_command(principals)
 
+from ops.cli_passwords import invite, set_password  # noqa: E402 - console sign-ins
+
+principals.add_command(set_password)
+principals.add_command(invite)
+
 from ops.cli_ledger import audit, ledger  # noqa: E402 - the audit ledger's commands
 
 main.add_command(ledger)

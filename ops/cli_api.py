@@ -108,9 +108,10 @@ def serve(
         projections == "auto" and settings.database_url.startswith("sqlite")
     )
     if demo:
-        _demo(settings)
+        _demo(settings, bind)
     _build_read_side(settings)
     console.print(f"trustpath API on http://{bind}  (docs: http://{bind}/docs)")
+    console.print(f"trustpath console on http://{bind}/console/")
     options = {
         "bind": bind,
         "workers": workers,
@@ -162,7 +163,7 @@ def _build_read_side(settings: Settings) -> None:
         app.close()
 
 
-def _demo(settings: Settings) -> None:
+def _demo(settings: Settings, bind: str = "127.0.0.1:8000") -> None:
     """Play the demo engagement, print its status, ledger and trust timeline from the
     projections (as `trustpath demo` does), and issue one demo principal per role."""
     from ops.cli_projections import play_demo
@@ -183,8 +184,20 @@ def _demo(settings: Settings) -> None:
     ):
         principal, token = store.add(role, name, subject)
         click.echo(f"  {role:<14} {token}  {principal.actor.id}  ({name})")
+    print_demo_people(store, run, bind)
     store.close()
     click.echo(f"export EID={run.engagement_id}")
+
+
+def print_demo_people(store: PrincipalStore, run: Any, bind: str) -> None:
+    """Add the demo's people (ops.demo_people) and print one console sign-in per role."""
+    from api.console.accounts import Accounts
+    from ops.demo_people import DEMO_PEOPLE, add_demo_people
+
+    add_demo_people(store, Accounts.on(store.engine), run)
+    click.echo(f"console on http://{bind}/console/; one sign-in per role (name / password):")
+    for person in DEMO_PEOPLE:
+        click.echo(f"  {person.role:<14} {person.name:<14} {person.password}  ({person.who})")
 
 
 def principal_store() -> PrincipalStore:

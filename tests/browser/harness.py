@@ -1,0 +1,137 @@
+"""The browser suite's real parts: Debian's Chromium (installed if missing) and a real
+`trustpath serve --demo` (gunicorn, BufferingWorker) on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from domain.ciphers import MasterKey
+from ops.demo_people import DEMO_PEOPLE, DemoPerson
+from projections.ledger.checkpoints import Signer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ensure_chromium() -> str:
+    """The system Chromium, installed with apt-get the first time (as root), like the
+    suite's PostgreSQL: a machine without it fails loudly, it does not skip."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or os.geteuid() != 0:
+        raise RuntimeError(f"no {CHROMIUM}, and cannot apt-get install chromium (not root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print("browser tests: installing chromium with apt-get (one-time)", file=sys.stderr)
+    for command in ([apt_get, "update", "-q"], [apt_get, "install", "-y", "-q", "chromium"]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+    return CHROMIUM
+
+
+@dataclass
+class Console:
+    """A running console: its base URL, the demo engagement, its people, its store."""
+
+    url: str
+    engagement_id: UUID
+    store_url: str
+    people: dict[str, DemoPerson] = field(default_factory=dict)
+    log: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def eid(self) -> UUID:
+        return self.engagement_id
+
+    def person(self, name: str) -> DemoPerson:
+        return self.people[name]
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log else ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 180  # the demo is played first: slow on a busy machine
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trustpath serve exited: {log.read_text()[-3000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/health/ready")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.25)
+    raise RuntimeError(f"trustpath serve not ready: {log.read_text()[-3000:]}")
+
+
+@contextmanager
+def running_console(directory: Path, extra_env: dict[str, str] | None = None) -> Iterator[Console]:
+    """`trustpath serve --demo` on a fresh SQLite file, stopped (SIGTERM) afterwards."""
+    key_file, ledger_key = directory / "master.key", directory / "ledger.key"
+    key_file.write_text(MasterKey.generate().as_text() + "\n")
+    ledger_key.write_bytes(Signer.generate().private_pem())
+    store_url = f"sqlite:///{directory / 'trustpath.db'}"
+    env = {
+        **os.environ,
+        "TRUSTPATH_DATABASE_URL": store_url,
+        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
+        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
+        "TRUSTPATH_RATE_LIMIT": "10000",
+        "COLUMNS": "200",
+        **(extra_env or {}),
+    }
+    port, log = free_port(), directory / "serve.log"
+    command = [str(Path(sys.executable).parent / "trustpath"), "serve", "--demo"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        _wait_ready(process, port, log)
+        found = re.search(r"export EID=([0-9a-f-]{36})", log.read_text())
+        if found is None:
+            raise RuntimeError(f"no demo engagement in the output: {log.read_text()[-3000:]}")
+        people = {p.name: p for p in DEMO_PEOPLE}
+        yield Console(f"http://127.0.0.1:{port}", UUID(found.group(1)), store_url, people, log, env)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
