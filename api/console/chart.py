@@ -12,12 +12,14 @@ trust_timeline`): this module only draws what it is given.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 CHALLENGES = ("presence", "confrontation", "commitment", "responsibility", "recognition")
 """The five challenges, in the order an engagement goes through them."""
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 12, 40
+PLOT_H = HEIGHT - TOP - BOTTOM
 MARK_KINDS = {
     "individual_session": "session",
     "relationship_session": "session",
@@ -34,7 +36,9 @@ TABLE_ROWS = 25
 earlier ones it leaves out)."""
 
 
+@lru_cache(maxsize=65536)
 def _seconds(stamp: str) -> float:
+    """Parsed once per process: a replay redraws the same moments again and again."""
     return datetime.fromisoformat(stamp).timestamp()
 
 
@@ -66,28 +70,29 @@ def panels(
     timeline: dict[str, Any], names: dict[str, str], span: tuple[float, float]
 ) -> list[dict[str, Any]]:
     """One panel per (protagonist, toward whom) with lines per challenge and marks."""
-    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for a in timeline["assessments"]:
-        pairs.setdefault((a["protagonist_id"], a["toward_id"]), []).append(a)
+    pairs: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    for a in timeline["assessments"]:  # one pass: this runs on every replay step
+        lines = pairs.setdefault((a["protagonist_id"], a["toward_id"]), {})
+        lines.setdefault(a["challenge"], []).append(a)
     return [
-        _panel(who, toward, found, timeline["milestones"], names, span)
-        for (who, toward), found in sorted(pairs.items())
+        _panel(who, toward, lines, timeline["milestones"], names, span)
+        for (who, toward), lines in sorted(pairs.items())
     ]
 
 
 def _panel(
     who: str,
     toward: str,
-    assessments: list[dict[str, Any]],
+    by_challenge: dict[str, list[dict[str, Any]]],
     milestones: list[dict[str, Any]],
     names: dict[str, str],
     span: tuple[float, float],
 ) -> dict[str, Any]:
-    lines = []
-    for index, challenge in enumerate(CHALLENGES):
-        found = [a for a in assessments if a["challenge"] == challenge]
-        if found:
-            lines.append(_line(index, challenge, found, span))
+    lines = [
+        _line(index, challenge, by_challenge[challenge], span)
+        for index, challenge in enumerate(CHALLENGES)
+        if challenge in by_challenge
+    ]
     marks = [
         {
             "x": x_of(m["occurred_at"], span),
@@ -111,8 +116,11 @@ def _line(
     """One challenge's line: a point per assessment, at most one per unit of width (the
     last one there: more could not be seen), and the latest scores for the table."""
     points: dict[float, float] = {}
-    for a in found:
-        points[round(x_of(a["occurred_at"], span))] = y_of(a["score"])
+    start, end = span
+    width = WIDTH - LEFT - RIGHT
+    for a in found:  # x_of and y_of inlined: this loop runs over every assessment
+        share = min(max((_seconds(a["occurred_at"]) - start) / (end - start), 0.0), 1.0)
+        points[round(LEFT + share * width)] = round(TOP + (10 - a["score"]) / 10 * PLOT_H, 1)
     last_x = next(reversed(points))
     return {
         "challenge": challenge,

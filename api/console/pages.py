@@ -70,7 +70,7 @@ def not_found() -> Response:
     return problem_page(404, "No such engagement", "There is no engagement you may see there.")
 
 
-def guarded_reading(text: str, **moment: int | None) -> Reading | Response:
+def guarded_reading(text: str, chart: bool = True, **moment: int | None) -> Reading | Response:
     """The reading of the engagement in the URL, or the error page that explains why not."""
     from projections.asof import EngagementUnknownError
     from projections.runner import PositionBeyondLogError
@@ -79,7 +79,7 @@ def guarded_reading(text: str, **moment: int | None) -> Reading | Response:
     if eid is None:
         return not_found()
     try:
-        return reading(_app(), eid, reader(), **moment)
+        return reading(_app(), eid, reader(), chart=chart, **moment)
     except (EngagementNotFoundError, NotVisibleError):
         return not_found()  # the same answer for both: a stranger learns nothing
     except PositionBeyondLogError:
@@ -141,7 +141,7 @@ def _row(summary: dict[str, Any]) -> dict[str, Any]:
 @signed_in
 def engagement(eid: str) -> Response:
     """Status, the path through the five challenges, and the commitment ledger."""
-    found = guarded_reading(eid)
+    found = guarded_reading(eid, chart=False)
     if isinstance(found, Response):
         return found
     return page("engagement.html", r=found, path=challenge_path(found.status), **_links(found))

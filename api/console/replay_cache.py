@@ -45,9 +45,11 @@ from projections.asof import EngagementUnknownError
 from projections.runner import Item, PositionBeyondLogError
 from projections.timeline import TimelineProjection, _rows, moves
 
-FIRST_EVERY = 32
+FIRST_EVERY = 16
 """Events between two checkpoints to start with (a replay step applies fewer than this)."""
-MAX_CHECKPOINTS = 32
+MAX_CHECKPOINTS = 256
+"""A checkpoint holds the status and ledger of ONE engagement (a few kilobytes compressed):
+256 of them keep a step of a 10,000-event engagement under 64 events to apply."""
 MAX_ENGAGEMENTS = 8
 ERASURE = ":ErasureExecuted"
 """After an erasure the engagement is replayed afresh: nothing computed before it stays."""

@@ -94,9 +94,15 @@ def visible_engagement(app: Trustpath, eid: UUID, reader: Actor) -> tuple[Engage
 
 
 def reading(
-    app: Trustpath, eid: UUID, reader: Actor, position: int | None = None, step: int | None = None
+    app: Trustpath,
+    eid: UUID,
+    reader: Actor,
+    position: int | None = None,
+    step: int | None = None,
+    chart: bool = True,
 ) -> Reading:
-    """The engagement as of `position` (a log position) or `step` (its n-th event), or now.
+    """The engagement as of `position` (a log position) or `step` (its n-th event), or now;
+    with the trust timeline and its chart if `chart` (and the reader may see them).
 
     Raises EngagementNotFoundError, NotVisibleError, PositionBeyondLogError,
     EngagementUnknownError (nothing had happened by then).
@@ -116,7 +122,7 @@ def reading(
     found = Reading(
         eid, positions[at - 1], at, len(positions), status_for(status, reader, parties), ledger
     )
-    if sees_timeline(reader, parties):
+    if chart and sees_timeline(reader, parties):
         trust, milestones = cache.timeline_rows(eid, found.position)
         found.assessments, found.milestones = visible_timeline(trust, milestones, reader, parties)
         found.panels = _panels(eid, found, found.status)
@@ -144,7 +150,8 @@ def visible_timeline(
         if (resource := milestone_resource(m)) is not None and may(resource)
     ]
     kind = ResourceKind.TRUST_ASSESSMENTS
-    return [a for a in trust if may(Resource(kind, a["protagonist_id"]))], shown
+    pids = {pid for pid in {a["protagonist_id"] for a in trust} if may(Resource(kind, pid))}
+    return [a for a in trust if a["protagonist_id"] in pids], shown
 
 
 def _sees_ledger(reader: Actor, parties: Parties) -> bool:
