@@ -45,7 +45,7 @@ def moment() -> dict[str, int | None] | Response:
         raw = request.args.get(name)
         if raw is None:
             continue
-        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 and int(raw) > 0):
             return problem(400, "Bad Request", f"{name} must be a whole number from 1", name)
         found[name] = int(raw)
     if len(found) > 1:

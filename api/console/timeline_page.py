@@ -28,7 +28,7 @@ def timeline(eid: str) -> Response:
     raw = request.args.get("step")
     step = None
     if raw is not None:
-        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 and int(raw) > 0):
             return problem_page(400, "No such moment", "The step must be a whole number from 1.")
         step = int(raw)
     found = guarded_reading(eid, step=step)
