@@ -75,6 +75,8 @@ def make_wsgi_app(in_process: bool, limits: ServerLimits | None = None) -> Any:
         start_ticking(read_side.engine)
     limit = float(os.environ.get("TRUSTPATH_RATE_LIMIT", "200"))
     config = {"DATABASE_URL": settings.database_url, "RATE_LIMIT": limit, "RATE_BURST": 2 * limit}
+    # behind a TLS-terminating proxy the request looks like plain HTTP: say so here
+    config["CONSOLE_SECURE_COOKIES"] = os.environ.get("TRUSTPATH_CONSOLE_SECURE_COOKIES") == "1"
     return create_app(app, config=config, read_side=read_side, limits=limits)
 
 

@@ -39,9 +39,7 @@ def resolve(store: PrincipalStore, name_or_id: str) -> Principal:
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(
-        click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
-    )
+    return str(click.prompt("password", hide_input=True, confirmation_prompt=True, err=True))
 
 
 @click.command("set-password")

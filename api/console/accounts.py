@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -89,7 +90,12 @@ class Accounts:
     def __post_init__(self) -> None:
         with schema_lock(self.engine, "console-accounts"):
             metadata.create_all(self.engine, checkfirst=True)
-        self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+
+    @cached_property
+    def _dummy(self) -> str:
+        """A hash no password matches, verified when a name is unknown (made on first use:
+        every app a test suite builds need not pay for it)."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
     @classmethod
     def on(cls, engine: Engine, clock: Clock | None = None) -> Accounts:

@@ -95,12 +95,6 @@ class SessionStore:
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.id_hash == hash_token(session_id)))
 
-    def end_all(self, principal_id: str) -> int:
-        """End every session of a principal (on revocation); how many there were."""
-        with self.engine.begin() as conn:
-            result = conn.execute(delete(sessions).where(sessions.c.principal_id == principal_id))
-        return int(result.rowcount)
-
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -65,6 +65,8 @@ def start(response: Response, principal: Principal) -> Response:
     """Open a session for `principal` and set its cookie on `response`."""
     from api.console.security import PRESESSION_COOKIE, set_cookie
 
+    if g.get("console_session_id"):  # signing in again: the previous session ends
+        store().end(g.console_session_id)
     set_cookie(response, SESSION_COOKIE, store().open(principal))
     response.delete_cookie(PRESESSION_COOKIE, path="/console")
     return response

@@ -51,7 +51,7 @@ def _form(error: str = "", status: int = 200, name: str = "") -> Response:
     page = render_template(
         "console/signin.html",
         error=error,
-        name=name[:MAX_NAME],
+        name="".join(c for c in name[:MAX_NAME] if c.isprintable()),
         next=safe_next(request.values.get("next")),
     )
     return Response(page, status=status, mimetype="text/html")

@@ -165,6 +165,37 @@ def test_sign_out_ends_the_session_so_its_cookie_opens_nothing(
     assert replayed.get("/console/").status_code == 303
 
 
+def test_sign_out_of_an_expired_session_goes_to_the_sign_in_page_without_a_403(
+    console_world: ConsoleWorld,
+) -> None:
+    client = signed_in(console_world, "claire")
+    token = token_of(client.get("/console/"))
+    console_world.clock.advance(hours=1)
+    answer = client.post("/console/sign-out", data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/console/sign-in"
+
+
+def test_signing_in_again_ends_the_previous_session(console_world: ConsoleWorld) -> None:
+    client = signed_in(console_world, "claire")
+    first = client.get_cookie("trustpath_session", path="/console")
+    assert first is not None
+    page = client.get("/console/sign-in")
+    form = {"name": "admin", "password": PASSWORDS["admin"], "csrf_token": token_of(page)}
+    assert client.post("/console/sign-in", data=form).status_code == 303
+    old = console_world.client()
+    old.set_cookie("trustpath_session", first.value, path="/console")
+    assert old.get("/console/").status_code == 303
+
+
+def test_session_cookie_is_secure_when_the_setting_says_so(
+    console_world: ConsoleWorld,
+) -> None:
+    console_world.flask.config["CONSOLE_SECURE_COOKIES"] = True
+    answer = sign_in(console_world.client(), "claire", PASSWORDS["claire"])
+    assert "Secure" in cookie_header(answer, "trustpath_session")
+
+
 def test_session_ends_when_idle_longer_than_allowed(console_world: ConsoleWorld) -> None:
     client = signed_in(console_world, "claire")
     console_world.clock.advance(minutes=29)

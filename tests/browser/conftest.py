@@ -24,6 +24,8 @@ from tests.browser.harness import CHROMIUM_ARGS, ROOT, Console, ensure_chromium,
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 BLOCKING = ("serious", "critical")
+PATIENCE_MS = 90_000
+"""An upper bound for a page to answer on a busy 2-core machine (never a timed assertion)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +64,7 @@ def signed_in_page(browser: Browser, console: Console) -> Iterator[Callable[...,
 
     def open_as(name: str, **context_options: Any) -> Page:
         context = browser.new_context(**context_options)
+        context.set_default_timeout(PATIENCE_MS)
         contexts.append(context)
         page = context.new_page()
         sign_in(page, console, name)
@@ -78,6 +81,7 @@ def signed_in_page(browser: Browser, console: Console) -> Iterator[Callable[...,
 def fresh_page(browser: Browser) -> Iterator[Page]:
     """A page of a fresh context (no cookies): a person who has not signed in."""
     context = browser.new_context()
+    context.set_default_timeout(PATIENCE_MS)
     yield context.new_page()
     context.close()
 
