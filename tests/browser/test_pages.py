@@ -97,3 +97,19 @@ def test_engagements_search_finds_by_title_and_says_so_when_nothing_matches(
     page.wait_for_load_state()
     assert str(console.eid) not in page.content()
     assert "No engagement you may see matches" in page.inner_text("main")
+
+
+@pytest.mark.parametrize("path", ["", "/{eid}", "/{eid}/timeline", "/{eid}/notes"])
+def test_pages_fit_a_360_pixel_screen_when_read_on_a_phone(
+    signed_in_page: Callable[..., Page],
+    console: Console,
+    screenshot: Callable[[Page, str], Path],
+    path: str,
+) -> None:
+    page = signed_in_page("claire", viewport={"width": 360, "height": 740})
+    status, _ = visit(page, console, path.format(eid=console.eid))
+    assert status == 200
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{path}: the page is {width} px wide"
+    name = path.split("/")[-1] if path.count("/") > 1 else ("engagement" if path else "list")
+    screenshot(page, f"pages-360px-{name}-claire")
