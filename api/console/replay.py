@@ -87,7 +87,7 @@ def replay_step(eid: str) -> Response:
     if parsed is None:
         return problem(404, "Not Found", "no engagement you may see has that id")
     try:
-        found = reading(trustpath(), parsed, reader(), **asked)
+        found = reading(trustpath(), parsed, reader(), asked.get("position"), asked.get("step"))
     except (EngagementNotFoundError, NotVisibleError):
         return problem(404, "Not Found", "no engagement you may see has that id")
     except PositionBeyondLogError as error:

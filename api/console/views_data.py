@@ -43,10 +43,10 @@ class NotVisibleError(Exception):
 
 def replay_cache(app: Trustpath) -> ReplayCache:
     """The process's replay cache, made on first use (one per application)."""
-    found = current_app.extensions.get(CACHE_KEY)
+    found: ReplayCache | None = current_app.extensions.get(CACHE_KEY)
     if found is None:
         found = current_app.extensions[CACHE_KEY] = ReplayCache(app, read_models.read_side().engine)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @dataclass
@@ -99,6 +99,7 @@ def reading(
     reader: Actor,
     position: int | None = None,
     step: int | None = None,
+    *,
     chart: bool = True,
 ) -> Reading:
     """The engagement as of `position` (a log position) or `step` (its n-th event), or now;

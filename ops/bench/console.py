@@ -87,9 +87,8 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 def measure(events: int, samples: int) -> dict[str, Any]:
     """Every figure of one engagement size."""
-    from api.console.sessions import SESSION_COOKIE
-
     from api import create_app
+    from api.console.sessions import SESSION_COOKIE
     from domain.ciphers import MasterKey
     from domain.config import store_env
     from domain.trustpath import Trustpath
@@ -178,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    figures = {
+    figures: dict[str, Any] = {
         "benchmark": "console",
         "baseline": "GET /engagements/{eid}/status (the API's live status read), same run",
         "sizes": [measure(n, args.samples) for n in sizes],
