@@ -51,6 +51,8 @@ MAX_CHECKPOINTS = 256
 """A checkpoint holds the status and ledger of ONE engagement (a few kilobytes compressed):
 256 of them keep a step of a 10,000-event engagement under 64 events to apply."""
 MAX_ENGAGEMENTS = 8
+"""Engagements kept (least recently used dropped): their checkpoints are small, their
+timeline rows about 1 kB per assessment or milestone."""
 ERASURE = ":ErasureExecuted"
 """After an erasure the engagement is replayed afresh: nothing computed before it stays."""
 
@@ -64,24 +66,18 @@ class Checkpoint:
 
 @dataclass
 class Rows:
-    """A timeline table's rows as tuples (less memory than dicts), in the query's order."""
+    """A timeline table's rows, in the query's order (kept as the query's dicts: a step
+    filters them and builds nothing; callers never change them)."""
 
-    keys: tuple[str, ...] = ()
-    values: list[tuple[Any, ...]] = field(default_factory=list)
+    values: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, found: list[dict[str, Any]]) -> None:
-        if not found:
-            return
-        self.keys = self.keys or tuple(found[0])
-        self.values += [tuple(row[k] for k in self.keys) for row in found]
-        at, position = self.keys.index("occurred_at"), self.keys.index("position")
-        self.values.sort(key=lambda v: (v[at], v[position]))  # get_timeline's ORDER BY
+        if found:
+            self.values += found
+            self.values.sort(key=lambda v: (v["occurred_at"], v["position"]))  # the ORDER BY
 
     def upto(self, last: int) -> list[dict[str, Any]]:
-        if not self.keys:
-            return []
-        position = self.keys.index("position")
-        return [dict(zip(self.keys, v, strict=True)) for v in self.values if v[position] <= last]
+        return [v for v in self.values if v["position"] <= last]
 
 
 @dataclass
@@ -224,6 +220,8 @@ class ReplayCache:
         kit = views_kit(self.app)
         if not replay.checkpoints:
             replay.checkpoints.append(Checkpoint(0, 0, kit.empty))
+        while len(replay.positions) > replay.every * MAX_CHECKPOINTS:
+            replay.every *= 2  # a long history at once: no image that thinning would drop
         tail = replay.checkpoints[-1]
         with kit.using(tail.image) as read_side:
             while tail.count + replay.every <= len(replay.positions):

@@ -67,6 +67,7 @@ def test_replay_cache_extends_when_the_engagement_moves_on(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(replay_cache, "FIRST_EVERY", 4)
+    monkeypatch.setattr(replay_cache, "MAX_CHECKPOINTS", 2)  # thinned as it grows
     fresh = fresh_engagement(world.flask.test_client(), world)
     cache = cache_of(world)
     seen: list[int] = []
@@ -87,6 +88,9 @@ def test_replay_cache_extends_when_the_engagement_moves_on(
         for position in (None, now[-2], now[len(now) // 2]):
             asked = now[-1] if position is None else position
             assert cached(cache, fresh.eid, position) == expected_of(world, fresh.eid, asked)
+    replay = cache.extended(fresh.eid, seen[-1])
+    assert len(replay.checkpoints) <= 3
+    assert replay.every >= 8
 
 
 def test_replay_cache_refuses_when_the_position_is_out_of_range(world: World) -> None:
