@@ -31,6 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.commands import AssessTrust, OpenEngagement
 from ops.bench.common import print_json, say_to_stderr, temp_directory
 
 TARGETS_MS = {1000: 50.0, 10000: 200.0}
@@ -42,13 +43,16 @@ def grown(app: Any, events: int) -> Any:
 
     now = datetime.now(UTC)
     clock = demo.Clock(now - timedelta(days=200))
-    receipt = app.open_engagement(
+    receipt = app.execute(
+        None,
         demo.ADMIN,
-        clock.at,
-        title="Long engagement",
-        organisation="Bench",
-        context="A benchmark engagement.",
-        sponsor="bench",
+        OpenEngagement(
+            occurred_at=clock.at,
+            title="Long engagement",
+            organisation="Bench",
+            context="A benchmark engagement.",
+            sponsor="bench",
+        ),
     )
     run = demo.DemoRun(receipt.engagement_id)
     demo._contract(app, run, clock)
@@ -61,14 +65,16 @@ def grown(app: Any, events: int) -> Any:
         who, toward, coach = (
             ("cfo", "coo", demo.COACH_A) if i % 2 == 0 else ("coo", "cfo", demo.COACH_B)
         )
-        app.assess_trust(
+        app.execute(
             run.engagement_id,
             coach,
-            clock.next(step),
-            protagonist_id=p[who],
-            toward_id=p[toward],
-            challenge=challenges[(i // 2) % 5],
-            score=(i * 7 + i // 10) % 11,
+            AssessTrust(
+                occurred_at=clock.next(step),
+                protagonist_id=p[who],
+                toward_id=p[toward],
+                challenge=challenges[(i // 2) % 5],
+                score=(i * 7 + i // 10) % 11,
+            ),
         )
     return run
 
@@ -90,8 +96,8 @@ def measure(events: int, samples: int) -> dict[str, Any]:
     from api import create_app
     from api.console.sessions import SESSION_COOKIE
     from domain.ciphers import MasterKey
-    from domain.config import store_env
     from domain.trustpath import Trustpath
+    from ops.config import store_env
     from projections.asof import Moment, as_of, engagement_notifications
     from projections.engine import make_engine
     from projections.status import get_status

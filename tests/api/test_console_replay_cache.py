@@ -11,6 +11,7 @@ import pytest
 
 from api.console import replay_cache
 from api.console.replay_cache import ReplayCache
+from domain.commands import AssessTrust
 from domain.values import Actor
 from projections.asof import EngagementUnknownError, Moment, as_of, engagement_notifications
 from projections.commitment_ledger import get_ledger
@@ -72,14 +73,16 @@ def test_replay_cache_extends_when_the_engagement_moves_on(
     cache = cache_of(world)
     seen: list[int] = []
     for score in range(7):
-        world.app.assess_trust(
+        world.app.execute(
             fresh.eid,
             Actor("coach-amelie", "coach"),
-            datetime.now(UTC),
-            protagonist_id=fresh.cfo,
-            toward_id=fresh.coo,
-            challenge=("presence", "confrontation")[score % 2],
-            score=score,
+            AssessTrust(
+                occurred_at=datetime.now(UTC),
+                protagonist_id=fresh.cfo,
+                toward_id=fresh.coo,
+                challenge=("presence", "confrontation")[score % 2],
+                score=score,
+            ),
         )
         now = cache.positions(fresh.eid)
         assert now[: len(seen)] == seen
