@@ -19,7 +19,7 @@ from projections.runner import PositionBeyondLogError
 from projections.status import get_status
 from projections.timeline import get_timeline
 from tests.api.conftest import World
-from tests.api.flows import fresh_engagement
+from tests.support.flows import fresh_engagement
 
 pytestmark = pytest.mark.api
 TODAY = date(2026, 11, 29)
