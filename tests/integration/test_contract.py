@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, cast
 from uuid import UUID
@@ -32,6 +32,7 @@ from domain.commands import (
     ResumeEngagement,
 )
 from domain.engagement import Engagement
+from domain.individual_space import Seal
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Actor
@@ -141,8 +142,15 @@ def test_notification_log_pages_read_back_the_same_events(builder: EngagementBui
 # -- optimistic concurrency ---------------------------------------------------------------------
 
 
-def _consent(engagement: Engagement, cmd: Command, protagonist_id: str, scope: str) -> None:
-    engagement.give_consent(cmd, protagonist_id=protagonist_id, scope=scope, evidence="")
+def raced_consent(builder: EngagementBuilder, meanwhile: Callable[[Engagement], None]) -> Any:
+    """p1's consent to recording, with `meanwhile(engagement)` run between its load and save."""
+
+    class RacedConsent(GiveConsent):
+        def run(self, engagement: Engagement, cmd: Command, seal: Seal, item_id: str) -> None:
+            meanwhile(engagement)
+            super().run(engagement, cmd, seal, item_id)
+
+    return RacedConsent(occurred_at=builder.at(), protagonist_id=builder.p1, scope="recording")
 
 
 def test_stale_save_is_retried_once_and_succeeds(
@@ -152,7 +160,7 @@ def test_stale_save_is_retried_once_and_succeeds(
     start = builder.engagement().version
     seen: list[int] = []
 
-    def run(engagement: Engagement, cmd: Command) -> None:
+    def meanwhile(engagement: Engagement) -> None:
         if not seen:  # another instance saves between our load and our save, once
             second_app.execute(
                 builder.eid,
@@ -160,10 +168,9 @@ def test_stale_save_is_retried_once_and_succeeds(
                 GiveConsent(occurred_at=builder.at(), protagonist_id=builder.p2, scope="recording"),
             )
         seen.append(engagement.version)
-        _consent(engagement, cmd, builder.p1, "recording")
 
     p1 = Actor(builder.p1, "protagonist")
-    receipt = builder.app.command("give_consent", builder.eid, p1, builder.at(), "", {}, run)
+    receipt = builder.app.execute(builder.eid, p1, raced_consent(builder, meanwhile))
     assert seen == [start, start + 1]
     assert receipt.version == start + 2
     versions = [e.originator_version for e in second_app.events.get(builder.eid)]
@@ -179,16 +186,15 @@ def test_stale_save_twice_is_refused_with_concurrent_update_error(
     builder.contracted()
     start = builder.engagement().version
 
-    def run(engagement: Engagement, cmd: Command) -> None:
+    def meanwhile(engagement: Engagement) -> None:
         second_app.execute(
             builder.eid, ADMIN, PauseEngagement(occurred_at=builder.at(), reason="Meanwhile")
         )
         second_app.execute(builder.eid, ADMIN, ResumeEngagement(occurred_at=builder.at()))
-        _consent(engagement, cmd, builder.p1, "recording")
 
     p1 = Actor(builder.p1, "protagonist")
     with pytest.raises(errors.ConcurrentUpdateError):
-        builder.app.command("give_consent", builder.eid, p1, builder.at(), "", {}, run)
+        builder.app.execute(builder.eid, p1, raced_consent(builder, meanwhile))
     events = list(second_app.events.get(builder.eid))
     assert [e.originator_version for e in events] == list(range(1, start + 5))
     assert [type(e).__name__ for e in events[start:]] == [
