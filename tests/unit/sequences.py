@@ -1,6 +1,6 @@
 """Random sequences of commands for the Hypothesis properties (SQLite and PostgreSQL).
 
-A `Step` names a command and picks every argument from a small pool of valid and invalid
+A `Step` picks a command (its dataclass) and every argument from a small pool of valid and invalid
 values (the right actor or a wrong one, an enrolled protagonist or an unknown one, a good
 time or one in the future or before the opening, text or blank text, scores and durations
 in and out of range). `SequenceRun` sends the steps through the real application, each
