@@ -11,13 +11,14 @@ nothing about it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from flask import current_app, request
-from marshmallow import Schema, fields, post_load
+from marshmallow import Schema, fields, missing, post_load
 
 from api.auth import principal
 from api.problems import Problem
@@ -56,7 +57,8 @@ class CommandIn(Schema):
     """What every command carries: when it happened, by the client's clock.
 
     Made with the command's dataclass, the schema loads the body and the path's parameters
-    straight into it (the idempotency key, a header, is added by `execute`).
+    straight into it (the idempotency key, a header, is added by `execute`); an optional
+    field takes its default from the dataclass, so that OpenAPI documents it.
     """
 
     occurred_at = fields.AwareDateTime(
@@ -68,6 +70,15 @@ class CommandIn(Schema):
     ) -> None:
         super().__init__(**kwargs)
         self.command = command
+        for item in dataclasses.fields(command):
+            # the command's own defaults, declared once on its dataclass, also documented
+            field = self.fields.get(item.name)
+            if field is None or field.required or field.load_default is not missing:
+                continue
+            if item.default is not dataclasses.MISSING:
+                field.load_default = item.default
+            elif item.default_factory is not dataclasses.MISSING:
+                field.load_default = item.default_factory
 
     @post_load
     def make_command(self, data: dict[str, Any], **_: Any) -> Any:

@@ -27,13 +27,14 @@ the engagement's current state, so it reloads and retries once, then reports
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import CanMutateAggregate, CanSnapshotAggregate
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
@@ -84,6 +85,17 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def project_engagement(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate`, its per-event check made against the library's
+    event classes instead of a runtime Protocol: an isinstance on a Protocol cost about a
+    tenth of a millisecond per command on Python 3.11 (the cache fast-forwards each one)."""
+    for event in events:
+        if not isinstance(event, CanMutateAggregate | CanSnapshotAggregate):
+            raise TypeError(f"{type(event).__name__} cannot mutate an aggregate")
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _check_version(engagement: Engagement, expected: int | None) -> None:
@@ -145,7 +157,7 @@ class CommandSide(Application[UUID]):
 
     def engagement(self, engagement_id: UUID) -> Engagement:
         try:
-            found: object = self.repository.get(engagement_id)
+            found: object = self.repository.get(engagement_id, projector_func=project_engagement)
         except AggregateNotFoundError:
             raise errors.EngagementNotFoundError(f"no engagement {engagement_id}") from None
         if not isinstance(found, Engagement):

@@ -63,7 +63,7 @@ class EngagementIn(CommandIn):
     organisation = fields.String(required=True, validate=NAME)
     context = fields.String(validate=validate.Length(max=5000))
     sponsor = fields.String(required=True, validate=NAME)
-    policy = fields.Nested(PolicyIn, allow_none=True)
+    policy = fields.Nested(PolicyIn, load_default=None)  # none: the default policy
 
     @post_load
     def make_command(self, data: dict[str, Any], **kwargs: Any) -> Any:

@@ -98,7 +98,8 @@ def test_read_is_503_without_content_when_the_access_record_cannot_be_written(
 
 def test_erased_content_reads_as_the_erased_marker(world: World, client: FlaskClient) -> None:
     cfo = world.demo.protagonists["cfo"]
-    world.run(
+    world.app.execute(
+        world.eid,
         ADMIN,
         ExecuteErasure(
             occurred_at=datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"
@@ -119,7 +120,8 @@ def test_erased_content_reads_as_the_erased_marker_when_it_was_read_just_before(
     assert first.status_code == 200
     assert "ambushed" in first.json["text"]
     cfo = world.demo.protagonists["cfo"]
-    world.run(
+    world.app.execute(
+        world.eid,
         ADMIN,
         ExecuteErasure(
             occurred_at=datetime.now(UTC), protagonist_id=cfo, request_reference="GDPR-1"

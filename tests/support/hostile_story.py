@@ -59,12 +59,16 @@ class Story:
         at = self.at()
         before = self.app.recorder.max_notification_id()
         try:
-            receipt = self.run(actor, command(occurred_at=at, **_filled(args, text)))
+            receipt = self.app.execute(
+                self.eid, actor, command(occurred_at=at, **_filled(args, text))
+            )
             self.accepted += 1
             return receipt
         except TrustpathError:
             assert self.app.recorder.max_notification_id() == before, f"{command} recorded"
-        return self.run(actor, command(occurred_at=at, **_filled(args, "Plain words.")))
+        return self.app.execute(
+            self.eid, actor, command(occurred_at=at, **_filled(args, "Plain words."))
+        )
 
     def tell(self) -> None:
         self.eid = self.send(

@@ -1,13 +1,13 @@
 """Random sequences of commands for the Hypothesis properties (SQLite and PostgreSQL).
 
-A `Step` (tests/support/steps.py) names a command and picks every argument from a small
-pool of valid and invalid values (the right actor or a wrong one, an enrolled protagonist
-or an unknown one, a good time or one in the future or before the opening, text or blank
-text, scores and durations in and out of range). `SequenceRun` sends the steps through the
-real application, each with its own idempotency key, and checks the first law on the way:
-a command is either accepted or refused with a `TrustpathError`, and a refusal records
-nothing. The other laws (reloading, re-sending) are checked by the tests on what the run
-kept.
+A `Step` (tests/support/steps.py) picks a command (its dataclass) and every argument from a
+small pool of valid and invalid values (the right actor or a wrong one, an enrolled
+protagonist or an unknown one, a good time or one in the future or before the opening, text
+or blank text, scores and durations in and out of range). `SequenceRun` sends the steps
+through the real application, each with its own idempotency key, and checks the first law
+on the way: a command is either accepted or refused with a `TrustpathError`, and a refusal
+records nothing. The other laws (reloading, re-sending) are checked by the tests on what
+the run kept.
 """
 
 from __future__ import annotations
