@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.engine import memory_engine
+from projections.read_side import ReadSide
 from projections.runner import (
     Item,
     PositionBeyondLogError,
@@ -39,7 +40,6 @@ from projections.runner import (
 )
 from projections.status import StatusProjection
 from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
 
 
 class EngagementUnknownError(ReadSideError):

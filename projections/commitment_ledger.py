@@ -35,9 +35,9 @@ from domain.commitments import (
     CommitmentRenegotiated,
     CommitmentWithdrawn,
 )
+from projections.read_side import ReadSide
 from projections.runner import Item
 from projections.sql import PageCache, Versions, insert_tuples, iso, text_id, upsert
-from projections.wiring import ReadSide
 
 SETTLING = {
     CommitmentHonoured: "honoured",

@@ -41,9 +41,9 @@ from sqlalchemy.engine import Connection
 from domain import private_files
 from domain.audit import AuditRecord, DisclosureMade
 from projections.commitment_ledger import CommitmentLedgerProjection, tally
+from projections.read_side import ReadSide
 from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
 
 FORMATS = ("csv", "jsonl")
 Rows = list[dict[str, Any]]

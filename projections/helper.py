@@ -39,8 +39,8 @@ from eventsourcing.utils import Environment
 
 from projections.engine import make_engine
 from projections.parts import Part
+from projections.read_side import ReadSide
 from projections.runner import Projection, ReadSideError, Runner, Target, collector_paused
-from projections.wiring import ReadSide
 
 PARTS = 2
 """How many parts a rebuild is cut into: this process folds the first, a helper each other

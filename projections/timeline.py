@@ -40,9 +40,9 @@ from domain.individual_space import (
 )
 from domain.relationship_space import PresenceSetbackRecorded, RelationshipSessionHeld
 from projections.commitment_ledger import SETTLING
+from projections.read_side import ReadSide
 from projections.runner import Item
 from projections.sql import Versions, insert_tuples, iso, text_id
-from projections.wiring import ReadSide
 
 
 @dataclass(frozen=True)

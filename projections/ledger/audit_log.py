@@ -43,7 +43,7 @@ from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NodeSource, inclusion_path, needed_nodes, root
 from projections.ledger.proofs import check_bundle
-from projections.ledger.source import Row, stored_events
+from projections.ledger.source import Row, events_at, stored_events
 from projections.ledger.store import DictSource, LedgerStore, fetch_node_map
 
 Json = dict[str, Any]
@@ -243,8 +243,6 @@ def signed_checkpoint(store: LedgerStore, tree_size: int) -> Checkpoint | None:
 
 
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:
-    from projections.ledger.source import events_at
-
     rows = {}
     for start in range(0, len(ids), CHUNK):  # a bounded IN list (SQLite caps parameters)
         rows.update(events_at(url, ids[start : start + CHUNK]))

@@ -40,6 +40,7 @@ from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NODE_PREFIX, root
 from projections.ledger.restores import RestoreRecord, gap_message, set_apart
 from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
+from projections.ledger.store import LedgerNotReadyError, LedgerStore
 
 Progress = Callable[[int], None]
 Locate = Callable[[str, int], int | None]
@@ -324,8 +325,6 @@ def _moved_from(url: str, nid: int, stored: Leaves, locate: Locate) -> int | Non
 
 def read_ledger(engine: sa.Engine) -> tuple[Leaves, Locate] | None:
     """The live ledger's own leaves, and where it sealed a given event; None without one."""
-    from projections.ledger.store import LedgerNotReadyError, LedgerStore
-
     store = LedgerStore(engine)
     try:
         with engine.connect() as conn:

@@ -24,7 +24,8 @@ from projections.ledger.checkpoints import Signer, read_jsonl, write_jsonl
 from projections.ledger.projection import LedgerProjection
 from projections.ledger.store import LedgerStore
 from projections.ledger.verify import Report, read_ledger, verify
-from projections.wiring import ReadSide, attach
+from projections.read_side import ReadSide
+from projections.wiring import attach
 
 
 @dataclass

@@ -23,7 +23,8 @@ from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from projections.engine import make_engine
-from projections.wiring import ReadSide, attach
+from projections.read_side import ReadSide
+from projections.wiring import attach
 from tests.unit.builders import ADMIN
 from tests.unit.sequences import (
     ACTORS,

@@ -36,8 +36,10 @@ from projections.ledger.projection import LedgerProjection
 from projections.ledger.store import LedgerStore
 from projections.ledger.tables import LedgerTables
 from projections.ledger.verify import read_ledger, recompute, verify
+from projections.read_side import ReadSide
+from projections.rebuild import build_outdated
 from projections.runner import ProjectionFailedError, Runner, Target, insert_position
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 
 pytestmark = [pytest.mark.integration]
 
@@ -173,7 +175,7 @@ def test_tick_signs_a_quiet_log_only_when_a_checkpoint_is_due(store_url: str) ->
         projection = LedgerProjection(signer=None)
         read_side = attach(app, engine, [projection], in_process=False, rebuild_outdated=False)
         assert ledger_store.tick(engine, signer) is None  # no live ledger yet
-        assert read_side.build_outdated() == []
+        assert build_outdated(read_side) == []
         store = LedgerStore(engine)
         first = ledger_store.tick(engine, signer)
         assert first is not None

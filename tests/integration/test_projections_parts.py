@@ -16,9 +16,10 @@ from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from projections.engine import make_engine
 from projections.parts import Part, select_part
+from projections.read_side import ReadSide
 from projections.rebuild import merge, rebuild_many, start_build
 from projections.runner import ProjectionFailedError, Runner, Target, parts, positions
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 from tests.conftest import make_app
 from tests.integration.test_projections_runner import Counting, play
 

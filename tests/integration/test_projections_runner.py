@@ -17,6 +17,7 @@ from projections.catalogue import all_projections
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine
 from projections.follow import follow
+from projections.read_side import ReadSide
 from projections.rebuild import rebuild, rebuild_many
 from projections.runner import (
     Item,
@@ -27,7 +28,7 @@ from projections.runner import (
 from projections.sql import Versions
 from projections.status import StatusProjection, get_status, list_engagements
 from projections.timeline import get_timeline
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 from tests.conftest import make_app
 from tests.unit.builders import EngagementBuilder
 
