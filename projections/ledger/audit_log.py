@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from eventsourcing.utils import get_topic
@@ -218,28 +217,6 @@ def _proofs(store: LedgerStore, leaves: dict[int, int], size: int) -> dict[int, 
         }
         for nid, i in wanted.items()
     }
-
-
-def signed_checkpoint(store: LedgerStore, tree_size: int) -> Checkpoint | None:
-    """The latest checkpoint signed of a tree of exactly `tree_size` leaves, if any."""
-    with store.engine.connect() as conn:
-        table = store.tables(conn).checkpoints
-        row = conn.execute(
-            sa.select(table)
-            .where(table.c.tree_size == tree_size)
-            .order_by(table.c.id.desc())
-            .limit(1)
-        ).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return Checkpoint(
-        int(m["tree_size"]),
-        bytes(m["root_hash"]),
-        str(m["signed_at"]),
-        str(m["key_id"]),
-        bytes(m["signature"]),
-    )
 
 
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:

@@ -293,6 +293,20 @@ class LedgerStore:
         found = [_checkpoint(r) for r in rows]
         return found, (int(rows[-1].id) if len(rows) == limit else None)
 
+    def signed_checkpoint(self, tree_size: int) -> Checkpoint | None:
+        """The latest checkpoint signed of a tree of exactly `tree_size` leaves, if any."""
+        with self.engine.connect() as conn:
+            t = self.tables(conn)
+            ensure_checkpoints_table(conn)
+            c = t.checkpoints.c
+            row = conn.execute(
+                with_notes(t.checkpoints)
+                .where(c.tree_size == tree_size)
+                .order_by(c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _checkpoint(row)
+
     def latest_checkpoint(self) -> Checkpoint | None:
         with self.engine.connect() as conn:
             return last_checkpoint(conn, self.tables(conn))
