@@ -24,8 +24,8 @@ from rich.table import Table
 from domain.config import Settings, build_app
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
+from projections.errors import ReadSideError
 from projections.read_side import ReadSide
-from projections.runner import ReadSideError
 from projections.wiring import attach
 
 if TYPE_CHECKING:

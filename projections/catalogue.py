@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.ledger import make_projection as make_ledger
-from projections.runner import Projection
+from projections.protocol import Projection
 from projections.status import StatusProjection
 from projections.timeline import TimelineProjection
 

@@ -35,8 +35,8 @@ from domain.commitments import (
     CommitmentRenegotiated,
     CommitmentWithdrawn,
 )
+from projections.protocol import Item
 from projections.read_side import ReadSide
-from projections.runner import Item
 from projections.sql import PageCache, Versions, insert_tuples, iso, text_id, upsert
 
 SETTLING = {

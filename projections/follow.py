@@ -27,10 +27,10 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
+from projections.errors import STORE_ERRORS, ReadSideError, ReadSideUnavailableError
 from projections.ledger import start_ticking
 from projections.read_side import ReadSide
 from projections.rebuild import build_outdated
-from projections.runner import STORE_ERRORS, ReadSideError, ReadSideUnavailableError
 
 log = logging.getLogger("trustpath.projections")
 POLL_S = 1.0

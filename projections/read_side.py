@@ -26,25 +26,20 @@ from eventsourcing.application import Application
 from sqlalchemy.engine import Connection, Engine
 
 from projections.engine import schema_lock
-from projections.failures import Failure, failures_metadata
-from projections.failures import current as current_failures
-from projections.runner import (
-    DEFAULT_PAGE_SIZE,
+from projections.errors import (
     STORE_ERRORS,
     PositionBeyondLogError,
-    Projection,
     ProjectionNotFoundError,
     ProjectionNotReadyError,
     ReadSideError,
     ReadSideTimeoutError,
-    Runner,
-    Target,
-    now,
-    parts,
-    positions,
-    positions_metadata,
     unavailable,
 )
+from projections.failures import Failure, failures_metadata
+from projections.failures import current as current_failures
+from projections.positions import now, parts, positions, positions_metadata
+from projections.protocol import Projection, Target
+from projections.runner import DEFAULT_PAGE_SIZE, Runner
 
 log = logging.getLogger("trustpath.projections")
 DEFAULT_WAIT_S = 5.0

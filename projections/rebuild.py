@@ -37,23 +37,14 @@ from dataclasses import replace
 import sqlalchemy as sa
 
 from projections.engine import schema_lock
+from projections.errors import STORE_ERRORS, ProjectionFailedError, ReadSideError, unavailable
 from projections.helper import PARTS, Helper, by_parts, spec_for
+from projections.pages import collector_paused
 from projections.parts import Part
+from projections.positions import insert_position, now, parts, positions
+from projections.protocol import Projection, Target
 from projections.read_side import ReadSide
-from projections.runner import (
-    STORE_ERRORS,
-    Projection,
-    ProjectionFailedError,
-    ReadSideError,
-    Runner,
-    Target,
-    collector_paused,
-    insert_position,
-    now,
-    parts,
-    positions,
-    unavailable,
-)
+from projections.runner import Runner
 
 log = logging.getLogger("trustpath.projections")
 __all__ = [

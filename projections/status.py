@@ -36,8 +36,8 @@ from domain.lifecycle import LifecycleCommands
 from domain.parties import CoachAssigned, CoachReassigned
 from domain.relationship_space import RelationshipSpaceCommands
 from domain.values import Policy
+from projections.protocol import Item
 from projections.read_side import ReadSide
-from projections.runner import Item
 from projections.sql import PageCache, Versions, iso, text_id, upsert
 
 COMMITMENT_STATES = ("open", "honoured", "broken", "renegotiated", "withdrawn")

@@ -40,8 +40,8 @@ from domain.individual_space import (
 )
 from domain.relationship_space import PresenceSetbackRecorded, RelationshipSessionHeld
 from projections.commitment_ledger import SETTLING
+from projections.protocol import Item
 from projections.read_side import ReadSide
-from projections.runner import Item
 from projections.sql import Versions, insert_tuples, iso, text_id
 
 

@@ -22,9 +22,10 @@ from eventsourcing.application import Application
 from sqlalchemy.engine import Engine
 
 from projections.catalogue import all_projections
+from projections.protocol import Projection
 from projections.read_side import ReadSide
 from projections.rebuild import build_outdated
-from projections.runner import DEFAULT_PAGE_SIZE, Projection
+from projections.runner import DEFAULT_PAGE_SIZE
 
 __all__ = ["ReadSide", "attach"]
 

@@ -49,9 +49,9 @@ from domain.values import RELATIONAL_CHALLENGES, Actor, Policy
 from ops.bench.common import print_json, say_to_stderr, temp_directory, temp_sqlite
 from ops.bench.common import throwaway_postgres as start_postgres
 from projections.engine import make_engine
+from projections.positions import positions
 from projections.read_side import ReadSide
 from projections.rebuild import BIG_PAGE, collector_paused, rebuild_many
-from projections.runner import positions
 from projections.status import StatusProjection
 from projections.wiring import attach
 

@@ -32,7 +32,7 @@ from projections.ledger.leaves import canonical_id, hash_event
 from projections.ledger.merkle import Frontier
 from projections.ledger.store import fetch_nodes, insert_checkpoints, last_checkpoint, tip
 from projections.ledger.tables import LedgerTables, define_tables
-from projections.runner import Item
+from projections.protocol import Item
 from projections.sql import Versions, insert_all
 
 NAME = "ledger"

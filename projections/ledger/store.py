@@ -33,7 +33,7 @@ from projections.ledger.tables import (
     notes,
 )
 from projections.ledger.tables import checkpoints as checkpoints_table
-from projections.runner import positions
+from projections.positions import positions
 
 NAME = "ledger"
 T = TypeVar("T")

@@ -28,6 +28,7 @@ from domain.trustpath import Trustpath
 from ops.cli import main
 from ops.demo import play
 from projections.engine import make_engine
+from projections.errors import ProjectionFailedError
 from projections.ledger import start_ticking, tick
 from projections.ledger import store as ledger_store
 from projections.ledger.checkpoints import LedgerKeyError, Signer, verify_checkpoint
@@ -36,9 +37,11 @@ from projections.ledger.projection import LedgerProjection
 from projections.ledger.store import LedgerStore
 from projections.ledger.tables import LedgerTables
 from projections.ledger.verify import read_ledger, recompute, verify
+from projections.positions import insert_position
+from projections.protocol import Target
 from projections.read_side import ReadSide
 from projections.rebuild import build_outdated
-from projections.runner import ProjectionFailedError, Runner, Target, insert_position
+from projections.runner import Runner
 from projections.wiring import attach
 
 pytestmark = [pytest.mark.integration]

@@ -28,8 +28,9 @@ from domain.trustpath import Trustpath
 from domain.values import Policy
 from ops.cli import main
 from projections.engine import make_engine
+from projections.errors import ProjectionFailedError
+from projections.positions import positions
 from projections.read_side import ReadSide
-from projections.runner import ProjectionFailedError, positions
 from projections.wiring import attach
 from tests.unit.builders import ADMIN, EngagementBuilder
 
