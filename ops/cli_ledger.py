@@ -42,11 +42,12 @@ from projections.ledger.checkpoints import (
 from projections.ledger.keyset import KeySet, load_key_set
 from projections.ledger.merkle import ProofError
 from projections.ledger.proofs import check_bundle, prove_consistency, prove_inclusion
+from projections.ledger.recompute import read_ledger
 from projections.ledger.reports import confidentiality_report, dumps, who_read
 from projections.ledger.restores import read_restores
 from projections.ledger.source import count_events
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
-from projections.ledger.verify import read_ledger, verify
+from projections.ledger.verify import verify
 
 LEDGER_ERRORS = (ConfigurationError, LedgerNotReadyError, ProofError, ValueError, OSError)
 fails_cleanly = failing_cleanly_on(*LEDGER_ERRORS)

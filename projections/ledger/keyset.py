@@ -31,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from projections.ledger import notes
+from projections.ledger.checkpoint_rows import ensure_checkpoints_table
 from projections.ledger.checkpoints import Checkpoint, Signer, key_id, public_pem, verify_checkpoint
-from projections.ledger.store import LedgerNotReadyError, LedgerStore, ensure_checkpoints_table
+from projections.ledger.store import LedgerNotReadyError, LedgerStore
 from projections.ledger.tables import keys as keys_table
 
 Problem = tuple[str, str]

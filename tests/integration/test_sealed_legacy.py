@@ -26,13 +26,13 @@ from domain.ciphers import (
     MasterKey,
     Place,
     Sealed,
-    Vault,
     key_id_for,
     pad,
     unpad,
 )
 from domain.keystore import SQLKeyStore
 from domain.trustpath import Trustpath
+from domain.vault import Vault
 from tests.conftest import make_app
 from tests.unit.builders import COACH_A, EngagementBuilder
 
