@@ -37,7 +37,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
 
 from domain import errors
-from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
+from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keyring import Keyring
@@ -46,6 +46,7 @@ from domain.pgrecorder import snapshot_recorder
 from domain.positions import position_of
 from domain.state import Command
 from domain.values import Actor
+from domain.vault import Vault
 
 Guard = Callable[["Engagement"], None]
 _EXPECTED: ContextVar[tuple[int | None, Guard | None]] = ContextVar(

@@ -118,7 +118,7 @@ class Folded(RelationshipSpaceCommands, LifecycleCommands):
     def fold_all(self, events: Sequence[EngagementEvent]) -> None:
         """Evolve the state by each event in turn (the domain's own `evolve`)."""
         for event in events:
-            event.evolve(self)  # type: ignore[arg-type]
+            event.evolve(self)
             if isinstance(event, COACH_EVENTS):
                 self.coach_names[event.protagonist_id] = event.coach_name
         if events:
