@@ -41,7 +41,7 @@ from werkzeug.exceptions import HTTPException
 from domain import errors
 from domain.adapters.pgrecorder import WriteOutcomeUnknownError
 from domain.ciphers import MasterKeyError
-from projections.runner import STORE_ERRORS
+from projections.errors import STORE_ERRORS
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("trustpath.api")

@@ -46,7 +46,7 @@ def wait(min_position: int | None) -> None:
     """Return once the read side reached `min_position` (503 if it does not in time)."""
     if not min_position:
         return
-    from projections.runner import PositionBeyondLogError, ReadSideError
+    from projections.errors import PositionBeyondLogError, ReadSideError
 
     try:
         read_side().wait_for(min_position, current_app.config["READ_WAIT_SECONDS"])
@@ -184,7 +184,7 @@ def moment_view(eid: UUID, at: datetime | None, position: int | None) -> Iterato
         yield read_side()
         return
     from projections.asof import EngagementUnknownError, Moment, as_of
-    from projections.runner import PositionBeyondLogError
+    from projections.errors import PositionBeyondLogError
 
     rs = read_side()
     try:

@@ -41,13 +41,14 @@ from domain import errors
 from domain.adapters.keystore import SQLKeyStore
 from domain.adapters.pgrecorder import snapshot_recorder
 from domain.adapters.positions import position_of
-from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict, Vault
+from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict
 from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE, Fingerprints
 from domain.keyring import Keyring
 from domain.state import Command
 from domain.values import Actor, check_texts
+from domain.vault import Vault
 
 Guard = Callable[[Engagement], None]
 """Raises if the caller may not run commands on this engagement (the API's visibility check)."""

@@ -14,7 +14,8 @@ place it was written for, so a ciphertext moved to another field or protagonist 
 open. Decryption is only done by `Vault.open`, which the read path calls after the access
 has been authorised and recorded.
 
-The keys themselves never leave this module. `MasterKey.derive(label)` hands out a secret
+The keys themselves never leave this module and `domain/vault.py` (the `Vault`, which
+holds the data keys and the keyring). `MasterKey.derive(label)` hands out a secret
 for one purpose, an HMAC of the master key's bytes (never of its id, which the key store
 shows in clear); `Vault.digest` hands out an HMAC of a text under a key derived from a
 protagonist's data key, which nobody can recompute once erasure destroyed that key.
@@ -25,17 +26,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from eventsourcing.persistence import Transcoding
-
-if TYPE_CHECKING:
-    from domain.keyring import Keyring
 
 ALGORITHM: Final = "A256GCM"
 """Sealed before padding: the plaintext as is, `len` its exact length (old events only)."""
@@ -169,87 +165,6 @@ def key_id_for(protagonist_id: str) -> str:
     return f"dk-{protagonist_id}"
 
 
-class Vault:
-    """Seals and opens confidential fields with per-protagonist data keys.
-
-    Data keys are unwrapped with whichever configured master key wrapped them (the row
-    names it) and new ones are wrapped with the current key (`domain.keyring`).
-    """
-
-    def __init__(self, master_key: MasterKey | Keyring, keys: KeyStore) -> None:
-        from domain.keyring import Keyring, derivation_root
-
-        self._ring = master_key if isinstance(master_key, Keyring) else Keyring(master_key)
-        self._master = self._ring.current
-        self._keys = keys
-        self._sealing_keys: dict[str, bytes] = {}
-        self._digest_keys: dict[str, bytes] = {}
-        self._ring.check_holds(keys.master_key_ids())
-        self.derivation_root = derivation_root(self._ring, keys)
-        """The long-lived secret that idempotency fingerprints, derived ids and export
-        pseudonyms come from: the same across master-key rotations (`domain.keyring`)."""
-
-    def seal(self, plaintext: str, place: Place) -> Sealed:
-        key_id = key_id_for(place.protagonist_id)
-        nonce = secrets.token_bytes(12)  # os.urandom: the domain imports no os
-        padded = pad(plaintext.encode())
-        data = AESGCM(self._sealing_key(key_id)).encrypt(nonce, padded, place.associated_data())
-        return Sealed(key_id, _b64(nonce), _b64(data), len(padded), PADDED)
-
-    def digest(self, protagonist_id: str, text: str) -> str:
-        """An HMAC of `text` under a key derived from the protagonist's data key.
-
-        It lets the command side tell whether two commands carried the same confidential
-        text without storing anything a guess could be checked against: nobody without the
-        data key can recompute it, and after erasure nobody can at all. The caller makes
-        sure the protagonist exists and is not erased (a missing key would be created).
-        """
-        key_id = key_id_for(protagonist_id)
-        key = self._digest_keys.get(key_id)
-        if key is None:
-            key = hmac.new(self._sealing_key(key_id), b"trustpath/digest", hashlib.sha256).digest()
-            self._digest_keys[key_id] = key
-        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-    def open(self, sealed: Sealed, place: Place) -> str:
-        """Return the plaintext, or ERASED if the protagonist's key was destroyed."""
-        row = self._keys.get(sealed.key_id)
-        if row is None:
-            return ERASED
-        key = self._ring.unwrap(*row)
-        try:
-            plain = AESGCM(key).decrypt(
-                base64.b64decode(sealed.nonce),
-                base64.b64decode(sealed.ciphertext),
-                place.associated_data(),
-            )
-        except InvalidTag:
-            raise CorruptContentError(f"sealed content at {place.field} failed to open") from None
-        return (unpad(plain) if sealed.alg == PADDED else plain).decode()
-
-    def destroy(self, protagonist_id: str) -> None:
-        """Crypto-shred: the protagonist's data key is gone, in this process and in the store."""
-        key_id = key_id_for(protagonist_id)
-        self._sealing_keys.pop(key_id, None)
-        self._digest_keys.pop(key_id, None)
-        self._keys.destroy(key_id)
-
-    def _sealing_key(self, key_id: str) -> bytes:
-        # Sealing may use a cached key: the aggregate refuses new content after erasure.
-        # Opening never does, so a key destroyed by another process is never used to read.
-        key = self._sealing_keys.get(key_id)
-        if key is None:
-            self._keys.put_if_absent(
-                key_id, self._master.wrap(AESGCM.generate_key(bit_length=256)), self._master.id
-            )
-            row = self._keys.get(key_id)
-            if row is None:
-                raise MasterKeyError(f"data key {key_id} was destroyed")
-            key = self._ring.unwrap(*row)
-            self._sealing_keys[key_id] = key
-        return key
-
-
 def padded_size(length: int) -> int:
     """The size of `length` bytes once padded: the next multiple of BUCKET above it."""
     return (length // BUCKET + 1) * BUCKET
@@ -268,5 +183,5 @@ def unpad(data: bytes) -> bytes:
     return stripped[:-1]
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()

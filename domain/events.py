@@ -11,12 +11,11 @@ Subclasses implement `evolve`, which only changes state: it runs again on every 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-if TYPE_CHECKING:
-    from domain.engagement import Engagement
+from domain.state import EngagementState
 
 
 class EngagementEvent(Aggregate.Event):
@@ -28,7 +27,7 @@ class EngagementEvent(Aggregate.Event):
     fingerprint: str
 
     def apply(self, aggregate: Any) -> None:
-        engagement: Engagement = aggregate
+        engagement: EngagementState = aggregate
         self.evolve(engagement)
         engagement.last_activity = self.occurred_at
         if self.idempotency_key:
@@ -37,5 +36,5 @@ class EngagementEvent(Aggregate.Event):
                 self.originator_version,
             ]
 
-    def evolve(self, engagement: Engagement) -> None:
+    def evolve(self, engagement: EngagementState) -> None:
         """Change the engagement's state; nothing else."""

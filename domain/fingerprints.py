@@ -27,9 +27,10 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain import errors
-from domain.ciphers import MasterKey, Vault
+from domain.ciphers import MasterKey
 from domain.state import EngagementState
 from domain.values import Actor
+from domain.vault import Vault
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
 VERSION = "v2:"

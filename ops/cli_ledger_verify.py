@@ -28,10 +28,11 @@ from projections.ledger import configured_signer
 from projections.ledger.checkpoints import read_checkpoints
 from projections.ledger.keyset import KeySet, load_key_set
 from projections.ledger.proofs import check_bundle
+from projections.ledger.recompute import read_ledger
 from projections.ledger.restores import read_restores
 from projections.ledger.source import count_events
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
-from projections.ledger.verify import read_ledger, verify
+from projections.ledger.verify import verify
 
 
 @click.command("verify")

@@ -24,8 +24,9 @@ from ops.config import Settings, build_app
 from ops.projection_views import print_ledger, print_status, print_timeline
 from ops.terminal import console, err_console, failing_cleanly_on
 from projections.engine import make_engine
-from projections.runner import ReadSideError
-from projections.wiring import ReadSide, attach
+from projections.errors import ReadSideError
+from projections.read_side import ReadSide
+from projections.wiring import attach
 
 if TYPE_CHECKING:
     from ops.demo import DemoRun

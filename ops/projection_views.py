@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ops.terminal import console
-from projections.runner import ReadSideError
-from projections.wiring import ReadSide
+from projections.errors import ReadSideError
+from projections.read_side import ReadSide
 
 
 def names_of(read_side: ReadSide, eid: UUID) -> dict[str, str]:

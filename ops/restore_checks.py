@@ -22,9 +22,10 @@ from ops.backup import BackupError
 from ops.config import Settings, load_master_key
 from projections.engine import make_engine
 from projections.ledger import configured_signer
+from projections.ledger.recompute import read_ledger, recompute, roots_at
 from projections.ledger.restores import RestoreRecord, insert_restore, read_restores, sign_restore
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
-from projections.ledger.verify import Report, read_ledger, recompute, roots_at, verify
+from projections.ledger.verify import Report, verify
 
 Progress = Callable[[int], None]
 

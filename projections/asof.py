@@ -30,16 +30,12 @@ from sqlalchemy.engine import Engine
 
 from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.engine import memory_engine
-from projections.runner import (
-    Item,
-    PositionBeyondLogError,
-    ReadSideError,
-    Target,
-    insert_position,
-)
+from projections.errors import PositionBeyondLogError, ReadSideError
+from projections.positions import insert_position
+from projections.protocol import Item, Target
+from projections.read_side import ReadSide
 from projections.status import StatusProjection
 from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
 
 
 class EngagementUnknownError(ReadSideError):

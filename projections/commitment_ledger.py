@@ -33,9 +33,9 @@ from domain.commitments import (
     CommitmentRenegotiated,
 )
 from domain.rules.commitment import CommitmentState, rates
-from projections.runner import Item
+from projections.protocol import Item
+from projections.read_side import ReadSide
 from projections.sql import PageCache, Versions, insert_tuples, iso, text_id, upsert
-from projections.wiring import ReadSide
 
 CACHED_COMMITMENTS = 100_000
 """At most this many commitment rows are kept in memory between pages (see PageCache)."""

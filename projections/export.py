@@ -42,9 +42,9 @@ from domain.audit import PRACTICE_WIDE, AuditRecord
 from domain.rules.commitment import tally
 from domain.values import Actor
 from projections.commitment_ledger import CommitmentLedgerProjection
+from projections.read_side import ReadSide
 from projections.status import COUNT_COLUMNS, StatusProjection
 from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
 
 FORMATS = ("csv", "jsonl")
 Rows = list[dict[str, Any]]

@@ -27,8 +27,10 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from projections.runner import STORE_ERRORS, ReadSideError, ReadSideUnavailableError
-from projections.wiring import ReadSide
+from projections.errors import STORE_ERRORS, ReadSideError, ReadSideUnavailableError
+from projections.ledger import start_ticking
+from projections.read_side import ReadSide
+from projections.rebuild import build_outdated
 
 log = logging.getLogger("trustpath.projections")
 POLL_S = 1.0
@@ -80,8 +82,6 @@ def follow(
     """Keep every live projection caught up until `stop` is set, and sign the audit
     ledger's checkpoints when due (also on a quiet log: every 60 s while there is new data).
     """
-    from projections.ledger import start_ticking
-
     ticker = start_ticking(read_side.engine)
     try:
         _follow(read_side, stop, poll_s, report)
@@ -117,7 +117,7 @@ def _rounds(
     base = poll_s if conn is not None else min(poll_s, SQLITE_POLL_S)
     pause = base
     while not stop.is_set():
-        failures = read_side.build_outdated()
+        failures = build_outdated(read_side)
         try:
             read_side.catch_up()
         except ReadSideError as failed:

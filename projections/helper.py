@@ -38,9 +38,12 @@ from typing import IO, Any
 from eventsourcing.utils import Environment
 
 from projections.engine import make_engine
+from projections.errors import ReadSideError
+from projections.pages import collector_paused
 from projections.parts import Part
-from projections.runner import Projection, ReadSideError, Runner, Target, collector_paused
-from projections.wiring import ReadSide
+from projections.protocol import Projection, Target
+from projections.read_side import ReadSide
+from projections.runner import Runner
 
 PARTS = 2
 """How many parts a rebuild is cut into: this process folds the first, a helper each other

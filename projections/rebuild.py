@@ -7,8 +7,9 @@
            ago; its tables are dropped by the next rebuild)
 
 A projection whose code `version` changed gets the same treatment when the read side is
-attached or when `trustpath projections rebuild` runs. The live table is never truncated
-under readers.
+attached, on every round of `trustpath projections follow` (`build_outdated`: the rebuild
+decisions live here, not in the read side's handle) or when `trustpath projections
+rebuild` runs. The live table is never truncated under readers.
 
 On PostgreSQL, for a long log, a rebuild is shared with a helper process by parts
 (projections/parts.py, projections/helper.py): this process folds the events of half the
@@ -35,29 +36,58 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
+from projections.engine import schema_lock
+from projections.errors import STORE_ERRORS, ProjectionFailedError, ReadSideError, unavailable
 from projections.helper import PARTS, Helper, by_parts, spec_for
+from projections.pages import collector_paused
 from projections.parts import Part
-from projections.runner import (
-    Projection,
-    ProjectionFailedError,
-    Runner,
-    Target,
-    collector_paused,
-    insert_position,
-    now,
-    parts,
-    positions,
-)
-from projections.wiring import ReadSide
+from projections.positions import insert_position, now, parts, positions
+from projections.protocol import Projection, Target
+from projections.read_side import ReadSide
+from projections.runner import Runner
 
 log = logging.getLogger("trustpath.projections")
-__all__ = ["BIG_PAGE", "collector_paused", "rebuild", "rebuild_many"]
+__all__ = [
+    "BIG_PAGE",
+    "build_outdated",
+    "collector_paused",
+    "ensure_live",
+    "rebuild",
+    "rebuild_many",
+]
 BIG_PAGE = 20_000
 """Events per page when building from scratch: bigger pages coalesce more rows per write
 (measured when the helper built the timeline: 10k → 20k lifted 200k events from ~35k to
 ~39k events/s)."""
 Progress = Callable[[int, int], None]
 """progress(position reached, end of the log when the rebuild started)."""
+
+
+def build_outdated(read_side: ReadSide) -> list[ReadSideError]:
+    """Build (or resume building) every projection whose code version is not live.
+
+    A failure is reported (logged and returned) and left for the next call: the old
+    version, if any, stays live meanwhile.
+    """
+    try:
+        if not read_side.outdated():
+            return []
+        with schema_lock(read_side.engine, "read side"):  # processes starting together
+            return _build_each(read_side, read_side.outdated())
+    except STORE_ERRORS as error:
+        return [unavailable(error)]
+
+
+def _build_each(read_side: ReadSide, names: list[str]) -> list[ReadSideError]:
+    failures: list[ReadSideError] = []
+    for name in names:
+        try:
+            ensure_live(read_side, name)
+        except ReadSideError as error:
+            read_side.last_error = error
+            failures.append(error)
+            log.error("read side: building %s: %s", name, error)
+    return failures
 
 
 def rebuild(read_side: ReadSide, name: str, progress: Progress | None = None) -> Target:

@@ -38,9 +38,9 @@ from domain.rules import progress as rules
 from domain.rules.commitment import CommitmentState
 from domain.state import EngagementValues, initial_state
 from domain.values import Policy
-from projections.runner import Item
+from projections.protocol import Item
+from projections.read_side import ReadSide
 from projections.sql import PageCache, Versions, iso, text_id, upsert
-from projections.wiring import ReadSide
 
 COUNT_COLUMNS = (
     "protagonists",
@@ -101,7 +101,7 @@ class Folded(EngagementValues):
     def fold_all(self, events: Sequence[EngagementEvent]) -> None:
         """Evolve the state by each event in turn (the domain's own `evolve`)."""
         for event in events:
-            event.evolve(self)  # type: ignore[arg-type]
+            event.evolve(self)  # type: ignore[arg-type]  # values only (EngagementValues)
             if isinstance(event, COACH_EVENTS):
                 self.coach_names[event.protagonist_id] = event.coach_name
         if events:

@@ -39,9 +39,9 @@ from domain.individual_space import (
     TrustAssessed,
 )
 from domain.relationship_space import PresenceSetbackRecorded, RelationshipSessionHeld
-from projections.runner import Item
+from projections.protocol import Item
+from projections.read_side import ReadSide
 from projections.sql import Versions, insert_tuples, iso, text_id
-from projections.wiring import ReadSide
 
 
 @dataclass(frozen=True)

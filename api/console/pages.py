@@ -73,7 +73,7 @@ def not_found() -> Response:
 def guarded_reading(text: str, chart: bool = True, **moment: int | None) -> Reading | Response:
     """The reading of the engagement in the URL, or the error page that explains why not."""
     from projections.asof import EngagementUnknownError
-    from projections.runner import PositionBeyondLogError
+    from projections.errors import PositionBeyondLogError
 
     eid = engagement_id(text)
     if eid is None:

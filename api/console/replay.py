@@ -78,7 +78,7 @@ def replay_step(eid: str) -> Response:
     """The engagement as of one step of its history, for the replay scrubber."""
     from api.context import trustpath
     from projections.asof import EngagementUnknownError
-    from projections.runner import PositionBeyondLogError
+    from projections.errors import PositionBeyondLogError
 
     asked = moment()
     if isinstance(asked, Response):

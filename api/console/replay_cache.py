@@ -42,7 +42,8 @@ from sqlalchemy.engine import Engine
 
 from api.console.replay_kit import SUFFIX, KitReadSide, image, timeline_kit, views_kit
 from projections.asof import EngagementUnknownError
-from projections.runner import Item, PositionBeyondLogError
+from projections.errors import PositionBeyondLogError
+from projections.protocol import Item
 from projections.timeline import TimelineProjection, _rows, moves
 
 FIRST_EVERY = 16

@@ -24,10 +24,11 @@ from sqlalchemy.engine import Engine
 
 from projections.commitment_ledger import CommitmentLedgerProjection
 from projections.engine import memory_engine
-from projections.runner import Item, Projection, Target, insert_position
+from projections.positions import insert_position
+from projections.protocol import Item, Projection, Target
+from projections.read_side import ReadSide
 from projections.status import StatusProjection
 from projections.timeline import TimelineProjection
-from projections.wiring import ReadSide
 
 SUFFIX = "asof"
 

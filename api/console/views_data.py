@@ -162,7 +162,7 @@ def _sees_ledger(reader: Actor, parties: Parties) -> bool:
 def _panels(eid: UUID, found: Reading, seen: dict[str, Any]) -> list[dict[str, Any]]:
     """The chart's panels, on a time axis fixed by the engagement as it is now; names only
     from the status the reader may see (`seen`)."""
-    from projections.runner import ReadSideError
+    from projections.errors import ReadSideError
     from projections.status import get_status
 
     try:

@@ -38,7 +38,7 @@ from api.resources.audit_schemas import (
     WhoReadOut,
 )
 from domain.access import Parties, Resource, ResourceKind, decide
-from projections.ledger.audit_log import Where, page, signed_checkpoint
+from projections.ledger.audit_log import Where, page
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.reports import READS_AND_REFUSALS, summary
 from projections.ledger.store import LedgerNotReadyError, LedgerStore
@@ -142,7 +142,7 @@ def _page(
 
 
 def _signed(store: LedgerStore, tree_size: int) -> Checkpoint:
-    found = signed_checkpoint(store, tree_size)
+    found = store.signed_checkpoint(tree_size)
     if found is None:
         raise Problem(
             422,

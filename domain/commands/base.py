@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
-from domain.ciphers import Vault
 from domain.engagement import Engagement
 from domain.individual_space import Seal
 from domain.state import Command
+from domain.vault import Vault
 
 
 class NewItem(NamedTuple):

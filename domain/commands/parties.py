@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from domain.ciphers import Vault
 from domain.commands.base import EngagementCommand, NewItem
 from domain.engagement import Engagement
 from domain.individual_space import Seal
 from domain.state import Command
+from domain.vault import Vault
 
 
 @dataclass(frozen=True, kw_only=True)

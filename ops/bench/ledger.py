@@ -35,9 +35,10 @@ from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer
 from projections.ledger.projection import LedgerProjection
 from projections.ledger.proofs import prove_inclusion
+from projections.ledger.recompute import read_ledger
 from projections.ledger.source import PG_TABLE
 from projections.ledger.store import LedgerStore
-from projections.ledger.verify import read_ledger, verify
+from projections.ledger.verify import verify
 from projections.wiring import attach
 
 Say = Callable[[str], None]

@@ -57,10 +57,12 @@ from ops.bench.common import print_json, say_to_stderr, temp_directory, temp_sql
 from ops.bench.common import throwaway_postgres as start_postgres
 from ops.config import store_env
 from projections.engine import make_engine
-from projections.rebuild import BIG_PAGE, collector_paused, rebuild_many
-from projections.runner import positions
+from projections.pages import collector_paused
+from projections.positions import positions
+from projections.read_side import ReadSide
+from projections.rebuild import BIG_PAGE, rebuild_many
 from projections.status import StatusProjection
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 
 ADMIN = Actor("practice-admin", "admin")
 PAGE = BIG_PAGE

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from projections.engine import is_production
 from projections.ledger.checkpoints import KEY_ENV, Checkpoint, LedgerKeyError, Signer, load_signer
 from projections.ledger.projection import EVERY_EVENTS, EVERY_SECONDS, LedgerProjection
-from projections.ledger.store import tick as _tick
+from projections.ledger.ticking import tick as _tick
 
 __all__ = [
     "LedgerKeyError",

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from eventsourcing.utils import get_topic
@@ -42,7 +41,7 @@ from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.leaves import hash_event
 from projections.ledger.merkle import NodeSource, inclusion_path, needed_nodes, root
 from projections.ledger.proofs import check_bundle
-from projections.ledger.source import Row, stored_events
+from projections.ledger.source import Row, events_at, stored_events
 from projections.ledger.store import DictSource, LedgerStore, fetch_node_map
 
 Json = dict[str, Any]
@@ -219,31 +218,7 @@ def _proofs(store: LedgerStore, leaves: dict[int, int], size: int) -> dict[int, 
     }
 
 
-def signed_checkpoint(store: LedgerStore, tree_size: int) -> Checkpoint | None:
-    """The latest checkpoint signed of a tree of exactly `tree_size` leaves, if any."""
-    with store.engine.connect() as conn:
-        table = store.tables(conn).checkpoints
-        row = conn.execute(
-            sa.select(table)
-            .where(table.c.tree_size == tree_size)
-            .order_by(table.c.id.desc())
-            .limit(1)
-        ).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return Checkpoint(
-        int(m["tree_size"]),
-        bytes(m["root_hash"]),
-        str(m["signed_at"]),
-        str(m["key_id"]),
-        bytes(m["signature"]),
-    )
-
-
 def _stored(url: str, ids: list[int]) -> dict[int, Json]:
-    from projections.ledger.source import events_at
-
     rows = {}
     for start in range(0, len(ids), CHUNK):  # a bounded IN list (SQLite caps parameters)
         rows.update(events_at(url, ids[start : start + CHUNK]))

@@ -31,7 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from projections.ledger import notes
+from projections.ledger.checkpoint_rows import ensure_checkpoints_table
 from projections.ledger.checkpoints import Checkpoint, Signer, key_id, public_pem, verify_checkpoint
+from projections.ledger.store import LedgerNotReadyError, LedgerStore
 from projections.ledger.tables import keys as keys_table
 
 Problem = tuple[str, str]
@@ -206,8 +208,6 @@ def register(conn: Connection, signer: Signer) -> bool:
 
 def load_key_set(engine: sa.Engine) -> list[LedgerKey]:
     """The registered keys with their ranges, from this database's checkpoints."""
-    from projections.ledger.store import LedgerNotReadyError, LedgerStore, ensure_checkpoints_table
-
     with engine.begin() as conn:
         ensure_checkpoints_table(conn)
         keys = stored_keys(conn)
@@ -225,8 +225,6 @@ def key_set_or(engine: sa.Engine, configured: Callable[[], Signer]) -> list[Ledg
     if found:
         return found
     signer = configured()
-    from projections.ledger.store import LedgerNotReadyError, LedgerStore
-
     try:
         signed = LedgerStore(engine).checkpoints()
     except LedgerNotReadyError:
@@ -236,8 +234,6 @@ def key_set_or(engine: sa.Engine, configured: Callable[[], Signer]) -> list[Ledg
 
 def register_keys(engine: sa.Engine, *signers: Signer) -> None:
     """Record these signers' public keys in the set, in this order, in one transaction."""
-    from projections.ledger.store import ensure_checkpoints_table
-
     with engine.begin() as conn:
         ensure_checkpoints_table(conn)
         for signer in signers:

@@ -27,12 +27,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from projections.ledger.checkpoint_rows import insert_checkpoints, last_checkpoint
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.leaves import canonical_id, hash_event
 from projections.ledger.merkle import Frontier
-from projections.ledger.store import fetch_nodes, insert_checkpoints, last_checkpoint, tip
+from projections.ledger.store import fetch_nodes, tip
 from projections.ledger.tables import LedgerTables, define_tables
-from projections.runner import Item
+from projections.protocol import Item
 from projections.sql import Versions, insert_all
 
 NAME = "ledger"

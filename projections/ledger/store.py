@@ -1,21 +1,29 @@
-"""The tree read back from the ledger's tables: size, roots, proofs, checkpoints.
+"""The tree read back from the ledger's tables: size, leaves, roots, proofs, checkpoints.
 
 Proofs fetch exactly the stored nodes they need in one query per level kind (leaves,
 inner nodes), whatever the tree's size, so a proof costs a few milliseconds at a million
 leaves. `LedgerStore` resolves the live version's tables from the positions table.
+Checkpoint rows are read and written by projections/ledger/checkpoint_rows.py; signing
+them as they fall due is projections/ledger/ticking.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from domain.adapters.pgrecorder import lock_key
+from projections.ledger.checkpoint_rows import (
+    all_checkpoints,
+    checkpoint_from_row,
+    ensure_checkpoints_table,
+    insert_checkpoints,
+    last_checkpoint,
+    with_notes,
+)
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.merkle import (
     NodeKey,
@@ -28,12 +36,10 @@ from projections.ledger.merkle import (
 )
 from projections.ledger.tables import (
     LedgerTables,
-    checkpoints_metadata,
     define_tables,
-    notes,
 )
 from projections.ledger.tables import checkpoints as checkpoints_table
-from projections.runner import positions
+from projections.positions import positions
 
 NAME = "ledger"
 T = TypeVar("T")
@@ -106,104 +112,6 @@ def fetch_node_map(
             f"the ledger misses {len(missing)} stored node(s), e.g. {missing[0]}"
         )
     return found
-
-
-def with_notes(table: sa.Table) -> sa.Select[Any]:
-    """Checkpoint rows with their signed note's origin and signature (NULL before notes)."""
-    note = (notes.c.origin, notes.c.signature.label("note_signature"))
-    joined = table.join(notes, notes.c.checkpoint_id == table.c.id, isouter=True)
-    return sa.select(table, *note).select_from(joined)
-
-
-def last_checkpoint(conn: Connection, t: LedgerTables) -> Checkpoint | None:
-    ensure_checkpoints_table(conn)
-    row = conn.execute(
-        with_notes(t.checkpoints)
-        .order_by(t.checkpoints.c.tree_size.desc(), t.checkpoints.c.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else _checkpoint(row)
-
-
-def all_checkpoints(conn: Connection, t: LedgerTables) -> list[Checkpoint]:
-    ensure_checkpoints_table(conn)
-    rows = conn.execute(with_notes(t.checkpoints).order_by(t.checkpoints.c.id))
-    return [_checkpoint(r) for r in rows]
-
-
-def insert_checkpoints(conn: Connection, t: LedgerTables, made: Sequence[Checkpoint]) -> None:
-    """One row per checkpoint, and its note's row under the id the database gave it."""
-    if made:
-        ensure_checkpoints_table(conn)
-    for c in made:
-        row = {
-            "tree_size": c.tree_size,
-            "root_hash": c.root_hash,
-            "signed_at": c.signed_at,
-            "key_id": c.key_id,
-            "signature": c.signature,
-        }
-        inserted = conn.execute(t.checkpoints.insert().values(row)).inserted_primary_key
-        if c.note_signature and inserted is not None:
-            conn.execute(
-                notes.insert().values(
-                    checkpoint_id=inserted[0], origin=c.origin, signature=c.note_signature
-                )
-            )
-
-
-_created: set[str] = set()
-"""Databases whose checkpoints table is known to exist: known only once a commit made it so."""
-
-
-def ensure_checkpoints_table(conn: Connection) -> None:
-    """Create the shared checkpoints table if this database has none yet.
-
-    The CREATE may run inside a page's transaction (DDL is transactional on PostgreSQL and,
-    after the runner's first UPDATE, on SQLite too): if that page fails, the rollback takes
-    the table away again. So the process remembers the table only once the transaction that
-    saw it commits; a remembered table that is rolled back would fail every later page.
-    """
-    url = conn.engine.url.render_as_string(hide_password=True)
-    if url in _created:
-        return
-    if conn.dialect.name == "postgresql" and not _has_checkpoints_table(conn):
-        # processes starting together on a new database: one creates it, the others wait
-        # (until this transaction ends) and then find it
-        key = lock_key("trustpath schema: ledger checkpoints")
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    checkpoints_metadata.create_all(conn)
-    if not conn.in_transaction():
-        _created.add(url)
-        return
-    pending = {url}
-
-    def committed(_conn: Connection) -> None:
-        _created.update(pending)
-
-    def rolled_back(_conn: Connection) -> None:
-        pending.clear()
-
-    sa.event.listen(conn, "commit", committed, once=True)
-    sa.event.listen(conn, "rollback", rolled_back, once=True)
-
-
-def _has_checkpoints_table(conn: Connection) -> bool:
-    inspector = sa.inspect(conn)
-    return all(inspector.has_table(name) for name in checkpoints_metadata.tables)
-
-
-def _checkpoint(row: sa.Row[Any]) -> Checkpoint:
-    m = row._mapping
-    return Checkpoint(
-        int(m["tree_size"]),
-        bytes(m["root_hash"]),
-        str(m["signed_at"]),
-        str(m["key_id"]),
-        bytes(m["signature"]),
-        str(m["origin"] or ""),
-        bytes(m["note_signature"] or b""),
-    )
 
 
 class LedgerStore:
@@ -290,8 +198,22 @@ class LedgerStore:
             self.tables(conn)
             ensure_checkpoints_table(conn)
             rows = conn.execute(query.order_by(c.id).limit(limit)).all()
-        found = [_checkpoint(r) for r in rows]
+        found = [checkpoint_from_row(r) for r in rows]
         return found, (int(rows[-1].id) if len(rows) == limit else None)
+
+    def signed_checkpoint(self, tree_size: int) -> Checkpoint | None:
+        """The latest checkpoint signed of a tree of exactly `tree_size` leaves, if any."""
+        with self.engine.connect() as conn:
+            t = self.tables(conn)
+            ensure_checkpoints_table(conn)
+            c = t.checkpoints.c
+            row = conn.execute(
+                with_notes(t.checkpoints)
+                .where(c.tree_size == tree_size)
+                .order_by(c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else checkpoint_from_row(row)
 
     def latest_checkpoint(self) -> Checkpoint | None:
         with self.engine.connect() as conn:
@@ -319,57 +241,3 @@ def _already_signed(latest: Checkpoint, size: int, signer: Signer) -> bool:
         and latest.origin == signer.origin
         and bool(latest.note_signature)
     )
-
-
-SignerSource = Signer | Callable[[], Signer]
-
-
-def due(
-    conn: Connection,
-    every_seconds: float = 60.0,
-    every_events: int = 1000,
-    now: datetime | None = None,
-) -> int | None:
-    """The tree size to sign when the sealed tree has leaves no checkpoint signed yet and
-    the latest checkpoint is `every_seconds` old or `every_events` behind; else None.
-
-    Three indexed single-row queries (the live version, the tip, the latest checkpoint).
-    """
-    suffix = conn.execute(
-        sa.select(positions.c.suffix).where(positions.c.name == NAME, positions.c.live)
-    ).scalar()
-    if suffix is None:
-        return None
-    t = define_tables(sa.MetaData(), str(suffix))
-    size = tip(conn, t)[0]
-    latest = last_checkpoint(conn, t)
-    if size == 0 or (latest is not None and latest.tree_size >= size):
-        return None
-    if latest is None or size - latest.tree_size >= every_events:
-        return size
-    age = (now or datetime.now(UTC)) - datetime.fromisoformat(latest.signed_at)
-    return size if age.total_seconds() >= every_seconds else None
-
-
-def tick(
-    engine: Engine,
-    signer: SignerSource,
-    every_seconds: float = 60.0,
-    every_events: int = 1000,
-    now: datetime | None = None,
-) -> Checkpoint | None:
-    """Sign a checkpoint of the sealed tree if one is due (see `due`); else None, cheaply.
-
-    For an idle loop (the follower between rounds, the in-process read side when quiet):
-    a quiet log's last events get signed within `every_seconds`. `signer` may be a
-    factory, called only when a checkpoint is due.
-    """
-    with engine.begin() as conn:
-        if due(conn, every_seconds, every_events, now) is None:
-            return None
-    return LedgerStore(engine).checkpoint(signer if isinstance(signer, Signer) else signer())
-
-
-def checkpoint_if_due(store: LedgerStore, signer: Signer, every_seconds: float = 60.0) -> bool:
-    """Sign a checkpoint if leaves were sealed since the last one and it is `every_seconds` old."""
-    return tick(store.engine, signer, every_seconds) is not None

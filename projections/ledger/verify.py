@@ -24,26 +24,20 @@ restore gap (`Report.restore_gap`), not as findings.
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.keyset import KeySet
 from projections.ledger.leaves import hash_event
-from projections.ledger.merkle import NODE_PREFIX, root
+from projections.ledger.recompute import Leaves, Locate, Progress, recompute, roots_at
 from projections.ledger.restores import RestoreRecord, gap_message, set_apart
-from projections.ledger.source import Row, events_at, is_postgres, pg_leaf_hashes, stored_events
+from projections.ledger.source import Row, events_at
 
-Progress = Callable[[int], None]
-Locate = Callable[[str, int], int | None]
-"""Where the ledger sealed the event (originator id, version), if it did."""
 LedgerLeaves = Callable[[], "tuple[Leaves, Locate] | None"]
 
 
@@ -60,20 +54,6 @@ class Finding:
     def __str__(self) -> str:
         where = f"position {self.position}: " if self.position is not None else ""
         return f"{self.kind}: {where}{self.detail}"
-
-
-@dataclass
-class Leaves:
-    """Leaf hashes (32 bytes each, concatenated) and their notification ids."""
-
-    hashes: bytearray = field(default_factory=bytearray)
-    ids: array[int] = field(default_factory=lambda: array("q"))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def hash(self, i: int) -> bytes:
-        return bytes(self.hashes[32 * i : 32 * i + 32])
 
 
 @dataclass
@@ -96,60 +76,6 @@ class Report:
     @property
     def first(self) -> Finding | None:
         return self.findings[0] if self.findings else None
-
-
-def recompute(url: str, progress: Progress | None = None, every: int = 50_000) -> Leaves:
-    """Every leaf hash, from the events table."""
-    if is_postgres(url):
-        return _recompute_pg(url, progress, every)
-    leaves = Leaves()
-    add_hash, add_id = leaves.hashes.extend, leaves.ids.append
-    for count, (nid, oid, version, topic, state) in enumerate(stored_events(url), 1):
-        add_hash(hash_event(nid, oid, version, topic, state))
-        add_id(nid)
-        if progress is not None and count % every == 0:
-            progress(count)
-    return leaves
-
-
-def _recompute_pg(url: str, progress: Progress | None, every: int) -> Leaves:
-    hashes, ids = pg_leaf_hashes(url, progress=progress, every=every)
-    return Leaves(hashes, ids)
-
-
-class _Levels:
-    """A `NodeSource` over leaf hashes: every complete level, built a level at a time."""
-
-    def __init__(self, leaves: Leaves) -> None:
-        data, n, sha256 = leaves.hashes, len(leaves), hashlib.sha256
-        self.leaves = data
-        self.levels: list[list[bytes]] = [[]]
-        if n > 1:
-            self.levels.append(
-                [
-                    sha256(NODE_PREFIX + data[i : i + 64]).digest()
-                    for i in range(0, 64 * (n // 2), 64)
-                ]
-            )
-        while len(self.levels[-1]) > 1:
-            below = self.levels[-1]
-            self.levels.append(
-                [
-                    sha256(NODE_PREFIX + below[i] + below[i + 1]).digest()
-                    for i in range(0, len(below) - 1, 2)
-                ]
-            )
-
-    def node(self, level: int, index: int) -> bytes:
-        if level == 0:
-            return bytes(self.leaves[32 * index : 32 * index + 32])
-        return self.levels[level][index]
-
-
-def roots_at(leaves: Leaves, sizes: Sequence[int]) -> dict[int, bytes]:
-    """The root at each of `sizes` that the leaves reach."""
-    tree = _Levels(leaves)
-    return {s: root(tree, s) for s in set(sizes) if s <= len(leaves)}
 
 
 def verify(
@@ -320,32 +246,3 @@ def _moved_from(url: str, nid: int, stored: Leaves, locate: Locate) -> int | Non
     if j is None or stored.ids[j] == nid:
         return None
     return j if hash_event(stored.ids[j], *row[1:]) == stored.hash(j) else None
-
-
-def read_ledger(engine: sa.Engine) -> tuple[Leaves, Locate] | None:
-    """The live ledger's own leaves, and where it sealed a given event; None without one."""
-    from projections.ledger.store import LedgerNotReadyError, LedgerStore
-
-    store = LedgerStore(engine)
-    try:
-        with engine.connect() as conn:
-            t = store.tables(conn)
-            c = t.leaves.c
-            leaves = Leaves()
-            rows = conn.execute(sa.select(c.notification_id, c.leaf_hash).order_by(c.leaf_index))
-            for nid, digest in rows:
-                leaves.ids.append(int(nid))
-                leaves.hashes.extend(digest)
-    except (LedgerNotReadyError, sa.exc.DBAPIError):
-        return None
-
-    def locate(oid: str, version: int) -> int | None:
-        with engine.connect() as conn:
-            found = conn.execute(
-                sa.select(c.leaf_index).where(
-                    c.originator_id == oid, c.originator_version == version
-                )
-            ).scalar()
-        return None if found is None else int(found)
-
-    return leaves, locate

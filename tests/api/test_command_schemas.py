@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.commands import EnrolProtagonist, HoldIndividualSession, HonourCommitment
-from tests.api.conftest import World
+from tests.support.api_world import World
 
 pytestmark = pytest.mark.api
 

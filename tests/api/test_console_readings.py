@@ -10,7 +10,7 @@ import pytest
 
 from api.console.views_data import NotVisibleError, reading
 from projections.asof import engagement_notifications
-from tests.api.conftest import World
+from tests.support.api_world import World
 
 pytestmark = pytest.mark.api
 ROLES = ["admin", "auditor", "sponsor", "sponsor_other", "coach_a", "coach_b", "coach_other"]

@@ -15,10 +15,10 @@ from domain.commands import AssessTrust
 from domain.values import Actor
 from projections.asof import EngagementUnknownError, Moment, as_of, engagement_notifications
 from projections.commitment_ledger import get_ledger
-from projections.runner import PositionBeyondLogError
+from projections.errors import PositionBeyondLogError
 from projections.status import get_status
 from projections.timeline import get_timeline
-from tests.api.conftest import World
+from tests.support.api_world import World
 from tests.support.flows import fresh_engagement
 
 pytestmark = pytest.mark.api

@@ -16,12 +16,7 @@ from typing import Any
 import pytest
 
 from domain import errors
-from domain.commands import (
-    CompleteEngagement,
-    GiveConsent,
-    PauseEngagement,
-    ResumeEngagement,
-)
+from domain.commands import CompleteEngagement, GiveConsent, PauseEngagement, ResumeEngagement
 from domain.engagement import Engagement
 from domain.individual_space import Seal
 from domain.state import Command

@@ -48,7 +48,7 @@ from domain.commands import (
 from domain.errors import ContentErasedError
 from domain.trustpath import Trustpath
 from domain.values import Actor
-from tests.conftest import make_app
+from tests.support.apps import make_app
 
 pytestmark = pytest.mark.integration
 

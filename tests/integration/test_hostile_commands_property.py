@@ -19,13 +19,12 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from domain.ciphers import MasterKey
-from domain.commands import (
-    OpenEngagement,
-)
+from domain.commands import OpenEngagement
 from domain.errors import TrustpathError
 from domain.trustpath import Trustpath
 from projections.engine import make_engine
-from projections.wiring import ReadSide, attach
+from projections.read_side import ReadSide
+from projections.wiring import attach
 from tests.support.apps import make_app
 from tests.support.builders import ADMIN
 from tests.support.hostile import ZONES, any_time, hostile_steps, hostile_texts

@@ -13,7 +13,7 @@ from uuid import uuid5
 import pytest
 
 from domain import errors
-from domain.application import NAMESPACE, Receipt
+from domain.application import Receipt
 from domain.ciphers import MasterKey
 from domain.commands import (
     AssessTrust,
@@ -23,6 +23,7 @@ from domain.commands import (
     PauseEngagement,
 )
 from domain.engagement import Engagement
+from domain.fingerprints import NAMESPACE
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Policy

@@ -14,9 +14,9 @@ from domain.values import Actor
 from ops.cli import main
 from projections.ledger.merkle import MemoryTree, root, verify_consistency, verify_inclusion
 from projections.ledger.proofs import check_bundle, prove_consistency, prove_inclusion
+from projections.ledger.recompute import recompute
 from projections.ledger.reports import confidentiality_report, who_read
 from projections.ledger.source import stored_events
-from projections.ledger.verify import recompute
 from tests.support.ledger_world import World, sealed_world
 
 pytestmark = [pytest.mark.integration]
@@ -161,7 +161,7 @@ def test_cli_verify_exits_non_zero_naming_the_position_when_an_event_is_missing(
 def test_checkpoint_if_due_signs_new_leaves_only_when_the_last_checkpoint_is_old(
     world: World,
 ) -> None:
-    from projections.ledger.store import checkpoint_if_due
+    from projections.ledger.ticking import checkpoint_if_due
 
     assert not checkpoint_if_due(world.store, world.signer)
     world.read_everything()

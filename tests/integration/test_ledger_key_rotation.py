@@ -19,7 +19,8 @@ from ops.demo import play
 from ops.ledger_files import read_keys
 from projections.ledger.checkpoints import Checkpoint, Signer
 from projections.ledger.keyset import KeySet, LedgerKey, load_key_set, register_keys
-from projections.ledger.verify import Report, read_ledger, verify
+from projections.ledger.recompute import read_ledger
+from projections.ledger.verify import Report, verify
 from tests.support.ledger_world import World, sealed_world
 
 pytestmark = pytest.mark.integration

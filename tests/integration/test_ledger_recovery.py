@@ -28,16 +28,21 @@ from ops.cli import main
 from ops.config import store_env
 from ops.demo import play
 from projections.engine import make_engine
-from projections.ledger import start_ticking, tick
-from projections.ledger import store as ledger_store
+from projections.errors import ProjectionFailedError
+from projections.ledger import start_ticking, tick, ticking
 from projections.ledger.checkpoints import LedgerKeyError, Signer, verify_checkpoint
 from projections.ledger.merkle import MemoryTree, root
 from projections.ledger.projection import LedgerProjection
+from projections.ledger.recompute import read_ledger, recompute
 from projections.ledger.store import LedgerStore
 from projections.ledger.tables import LedgerTables
-from projections.ledger.verify import read_ledger, recompute, verify
-from projections.runner import ProjectionFailedError, Runner, Target, insert_position
-from projections.wiring import ReadSide, attach
+from projections.ledger.verify import verify
+from projections.positions import insert_position
+from projections.protocol import Target
+from projections.read_side import ReadSide
+from projections.rebuild import build_outdated
+from projections.runner import Runner
+from projections.wiring import attach
 
 pytestmark = [pytest.mark.integration]
 
@@ -172,22 +177,22 @@ def test_tick_signs_a_quiet_log_only_when_a_checkpoint_is_due(store_url: str) ->
         play(app)
         projection = LedgerProjection(signer=None)
         read_side = attach(app, engine, [projection], in_process=False, rebuild_outdated=False)
-        assert ledger_store.tick(engine, signer) is None  # no live ledger yet
-        assert read_side.build_outdated() == []
+        assert ticking.tick(engine, signer) is None  # no live ledger yet
+        assert build_outdated(read_side) == []
         store = LedgerStore(engine)
-        first = ledger_store.tick(engine, signer)
+        first = ticking.tick(engine, signer)
         assert first is not None
         assert first.tree_size == store.size()
-        assert ledger_store.tick(engine, signer, every_seconds=0) is None  # nothing new
+        assert ticking.tick(engine, signer, every_seconds=0) is None  # nothing new
         play(app)
         read_side.catch_up()
-        assert ledger_store.tick(engine, signer, every_seconds=3600) is None  # too recent
-        assert ledger_store.tick(engine, signer, every_events=1) is not None  # far enough
+        assert ticking.tick(engine, signer, every_seconds=3600) is None  # too recent
+        assert ticking.tick(engine, signer, every_events=1) is not None  # far enough
         play(app)
         read_side.catch_up()
         later = datetime.now(UTC) + timedelta(seconds=61)
-        assert ledger_store.tick(engine, signer, now=later - timedelta(seconds=60)) is None
-        made = ledger_store.tick(engine, signer, now=later)
+        assert ticking.tick(engine, signer, now=later - timedelta(seconds=60)) is None
+        made = ticking.tick(engine, signer, now=later)
         assert made is not None
         assert made.tree_size == store.size()
         assert_signed_roots_are_the_trees(store_url, store, signer)

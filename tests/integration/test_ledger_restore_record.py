@@ -18,8 +18,9 @@ import pytest
 
 from ops.demo import play
 from projections.ledger.checkpoints import Checkpoint, Signer, read_jsonl
+from projections.ledger.recompute import read_ledger
 from projections.ledger.restores import RestoreRecord, sign_restore
-from projections.ledger.verify import Report, read_ledger, verify
+from projections.ledger.verify import Report, verify
 from tests.support.ledger_world import World, sealed_world
 
 pytestmark = [pytest.mark.integration]

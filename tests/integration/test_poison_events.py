@@ -28,8 +28,10 @@ from domain.values import Policy
 from ops.cli import main
 from ops.config import store_env
 from projections.engine import make_engine
-from projections.runner import ProjectionFailedError, positions
-from projections.wiring import ReadSide, attach
+from projections.errors import ProjectionFailedError
+from projections.positions import positions
+from projections.read_side import ReadSide
+from projections.wiring import attach
 from tests.support.builders import ADMIN, EngagementBuilder
 
 pytestmark = pytest.mark.integration

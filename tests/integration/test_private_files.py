@@ -21,7 +21,8 @@ from ops.demo import play
 from projections.engine import make_engine
 from projections.export import export
 from projections.ledger.checkpoints import load_signer, write_jsonl
-from projections.wiring import ReadSide, attach
+from projections.read_side import ReadSide
+from projections.wiring import attach
 
 pytestmark = pytest.mark.integration
 

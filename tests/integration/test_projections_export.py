@@ -24,7 +24,8 @@ from ops.cli import main
 from ops.demo import play
 from projections.engine import make_engine
 from projections.export import export, record_disclosure
-from projections.wiring import ReadSide, attach
+from projections.read_side import ReadSide
+from projections.wiring import attach
 from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration

@@ -15,10 +15,14 @@ import sqlalchemy as sa
 from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from projections.engine import make_engine
+from projections.errors import ProjectionFailedError
 from projections.parts import Part, select_part
+from projections.positions import parts, positions
+from projections.protocol import Target
+from projections.read_side import ReadSide
 from projections.rebuild import merge, rebuild_many, start_build
-from projections.runner import ProjectionFailedError, Runner, Target, parts, positions
-from projections.wiring import ReadSide, attach
+from projections.runner import Runner
+from projections.wiring import attach
 from tests.support.apps import make_app
 from tests.support.counting import Counting, play
 

@@ -20,10 +20,11 @@ from projections import rebuild as rebuild_module
 from projections.asof import Moment, as_of
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine
+from projections.read_side import ReadSide
 from projections.rebuild import rebuild, rebuild_many
 from projections.status import get_status
 from projections.timeline import get_timeline
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 from tests.support.sequences import SequenceRun
 from tests.support.steps import STAGES, Step, steps
 

@@ -17,12 +17,13 @@ from projections import helper
 from projections import rebuild as rebuild_module
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine, memory_engine
+from projections.pages import collector_paused
+from projections.read_side import ReadSide
 from projections.rebuild import rebuild_many
-from projections.runner import collector_paused
 from projections.sql import PageCache
 from projections.status import get_status
 from projections.timeline import get_timeline
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 from tests.support.builders import EngagementBuilder
 
 pytestmark = pytest.mark.integration

@@ -15,16 +15,13 @@ from domain.trustpath import Trustpath
 from projections.catalogue import all_projections
 from projections.commitment_ledger import get_ledger
 from projections.engine import make_engine
+from projections.errors import PositionBeyondLogError, ProjectionFailedError, ReadSideTimeoutError
 from projections.follow import follow
+from projections.read_side import ReadSide
 from projections.rebuild import rebuild, rebuild_many
-from projections.runner import (
-    PositionBeyondLogError,
-    ProjectionFailedError,
-    ReadSideTimeoutError,
-)
 from projections.status import StatusProjection, get_status, list_engagements
 from projections.timeline import get_timeline
-from projections.wiring import ReadSide, attach
+from projections.wiring import attach
 from tests.support.apps import make_app
 from tests.support.builders import EngagementBuilder
 from tests.support.counting import Counting, play
@@ -147,7 +144,8 @@ def test_two_racing_runners_apply_every_event_exactly_once_on_postgresql(
 
 def _empty_live_version(read_side: ReadSide, name: str) -> None:
     """A live version at position 0, so that both runners start from the very beginning."""
-    from projections.runner import Target, insert_position
+    from projections.positions import insert_position
+    from projections.protocol import Target
 
     target = Target(read_side.projection(name), "race")
     read_side.metadata(target).create_all(read_side.engine)

@@ -27,12 +27,12 @@ from domain.ciphers import (
     MasterKey,
     Place,
     Sealed,
-    Vault,
     key_id_for,
     pad,
     unpad,
 )
 from domain.trustpath import Trustpath
+from domain.vault import Vault
 from tests.support.apps import make_app
 from tests.support.builders import COACH_A, EngagementBuilder
 

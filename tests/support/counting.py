@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.trustpath import Trustpath
-from projections.runner import Item
+from projections.protocol import Item
+from projections.read_side import ReadSide
 from projections.sql import Versions
-from projections.wiring import ReadSide
 from tests.support.builders import EngagementBuilder
 
 

@@ -22,9 +22,11 @@ from ops.demo import play
 from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer, read_jsonl, write_jsonl
 from projections.ledger.projection import LedgerProjection
+from projections.ledger.recompute import read_ledger
 from projections.ledger.store import LedgerStore
-from projections.ledger.verify import Report, read_ledger, verify
-from projections.wiring import ReadSide, attach
+from projections.ledger.verify import Report, verify
+from projections.read_side import ReadSide
+from projections.wiring import attach
 
 
 @dataclass

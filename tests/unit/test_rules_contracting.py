@@ -15,11 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import errors
-from domain.commands import (
-    EnrolProtagonist,
-    ReassignCoach,
-    WithdrawConsent,
-)
+from domain.commands import EnrolProtagonist, ReassignCoach, WithdrawConsent
 from domain.state import Command
 from domain.values import Actor
 from tests.support.builders import ADMIN, COACH_A, COACH_B, EngagementBuilder
