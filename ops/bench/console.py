@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from domain.commands import AssessTrust, OpenEngagement
@@ -55,9 +56,10 @@ def grown(app: Any, events: int) -> Any:
         ),
     )
     run = demo.DemoRun(receipt.engagement_id)
-    demo._contract(app, run, clock)
-    demo._individual_space(app, run, clock)
-    demo._relationship_space(app, run, clock)
+    do = partial(app.execute, run.engagement_id)
+    demo._contract(do, run, clock)
+    demo._individual_space(do, run, clock)
+    demo._relationship_space(do, run, clock)
     p, version = run.protagonists, app.engagement(run.engagement_id).version
     step = 30 / max(events, 1)  # days: the padding spreads over a month
     challenges = ("presence", "confrontation", "commitment", "responsibility", "recognition")
