@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.console.security import CSP
-from tests.api.console_world import (
+from tests.support.console_world import (
     PASSWORDS,
     ConsoleWorld,
     CountingHasher,

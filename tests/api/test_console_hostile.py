@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.console_world import (
+from tests.support.console_world import (
     PASSWORDS,
     ConsoleWorld,
     console_world,

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from api.console.sessions import SESSION_COOKIE
-from tests.api.console_world import token_of
 from tests.support.api_world import World
+from tests.support.console_world import token_of
 
 pytestmark = pytest.mark.api
 Client = Callable[[str], FlaskClient]

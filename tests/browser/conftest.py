@@ -20,7 +20,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser.harness import CHROMIUM_ARGS, ROOT, Console, ensure_chromium, running_console
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    ROOT,
+    Console,
+    ensure_chromium,
+    running_console,
+    sign_in,
+)
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 BLOCKING = ("serious", "critical")
@@ -47,15 +54,6 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-def sign_in(page: Page, console: Console, name: str, password: str | None = None) -> None:
-    """Fill the real sign-in form and send it."""
-    page.goto(f"{console.url}/console/sign-in")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(password or console.people[name].password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture

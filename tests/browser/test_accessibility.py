@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page
 
 from ops.demo_people import DEMO_PEOPLE
-from tests.browser.harness import Console
+from tests.support.browser import Console
 
 MAX_PAGES = 40
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.IGNORECASE)

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from projections.ledger.checkpoints import Signer
-from tests.browser.audit_world import (
+from tests.support.browser import ROOT
+from tests.support.browser_audit_world import (
     SECRETS,
     Audited,
     flip_base64,
@@ -23,8 +24,7 @@ from tests.browser.audit_world import (
     flip_note_signature,
     tamper_entries,
 )
-from tests.browser.audit_world import audited as audited  # the session's fixture
-from tests.browser.harness import ROOT
+from tests.support.browser_audit_world import audited as audited  # the session's fixture
 
 README_SHOT = ROOT / "tests" / "browser" / "screenshots" / "audit.png"
 OpenPage = Callable[..., Page]

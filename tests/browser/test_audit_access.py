@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.audit_world import SECRETS, Audited
-from tests.browser.audit_world import audited as audited  # the session's fixture
-from tests.browser.harness import Console
+from tests.support.browser import Console
+from tests.support.browser_audit_world import SECRETS, Audited
+from tests.support.browser_audit_world import audited as audited  # the session's fixture
 
 OpenPage = Callable[..., Page]
 

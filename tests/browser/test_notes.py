@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.harness import Console
+from tests.support.browser import Console
 
 
 def access_records(console: Console) -> int:

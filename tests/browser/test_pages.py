@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 
 from domain.sponsor import FIELDS, IDENTITY
 from ops.demo_people import DEMO_PEOPLE
-from tests.browser.harness import Console
+from tests.support.browser import Console
 
 PARTIES = {"coach-amelie", "coach-bruno", "claire", "omar"}
 """Who sees the relationship space (the ledger, the trust timeline) of the demo."""

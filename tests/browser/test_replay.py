@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.harness import ROOT, Console
+from tests.support.browser import ROOT, Console
 
 README_SHOT = ROOT / "tests" / "browser" / "screenshots" / "timeline-replay.png"
 

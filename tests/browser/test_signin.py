@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from ops.demo_people import DEMO_PEOPLE
-from tests.browser.conftest import sign_in
-from tests.browser.harness import Console
+from tests.support.browser import Console, sign_in
 
 
 @pytest.mark.parametrize("name", [p.name for p in DEMO_PEOPLE])

@@ -12,8 +12,7 @@ from playwright.sync_api import Page
 from api.console.accounts import Accounts
 from api.console.security import CSP
 from api.principals import Principal, PrincipalStore
-from tests.browser.conftest import sign_in
-from tests.browser.harness import Console
+from tests.support.browser import Console, sign_in
 
 PASSWORD = "mallory-password-1"
 

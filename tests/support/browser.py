@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from uuid import UUID
 
+from playwright.sync_api import Page
+
 from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
 from ops.demo_people import DEMO_PEOPLE, DemoPerson
@@ -147,3 +149,12 @@ def running_console(directory: Path, extra_env: dict[str, str] | None = None) ->
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def sign_in(page: Page, console: Console, name: str, password: str | None = None) -> None:
+    """Fill the real sign-in form and send it."""
+    page.goto(f"{console.url}/console/sign-in")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password or console.people[name].password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()

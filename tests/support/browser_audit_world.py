@@ -23,7 +23,7 @@ from ops.config import store_env
 from projections.engine import make_engine
 from projections.ledger.checkpoints import Signer, load_signer
 from projections.ledger.store import LedgerStore
-from tests.browser.harness import Console
+from tests.support.browser import Console
 
 PURPOSE = "preparing the next session"
 SECRETS = ("Feels ambushed", "without fearing ambushes")
