@@ -119,12 +119,12 @@ def test_a_database_from_before_notes_serves_json_and_signs_a_note_on_the_next_c
     """As a new process finds a database whose checkpoints predate notes (no notes table)."""
     import sqlalchemy as sa
 
-    from projections.ledger import store as ledger_store
+    from projections.ledger import checkpoint_rows
 
     engine = world.flask.extensions["trustpath.read_side"].engine
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE trustpath_ledger_notes"))
-    ledger_store._created.clear()
+    checkpoint_rows._created.clear()
     old = client.get("/ledger/checkpoints/latest", headers=auditor(world))
     assert old.status_code == 200
     assert "note" not in old.get_json()
