@@ -11,32 +11,23 @@ and every response the security headers (api.console.security).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from flask import Blueprint, Flask, g, redirect
-from werkzeug.wrappers import Response
+from flask import Flask, redirect
 
+from api.console import audit_pages, notes, pages, replay, signin, timeline_page
+from api.console.accounts import Accounts
+from api.console.blueprint import blueprint
+from api.console.security import Throttle
+from api.console.security import install as install_headers
+from api.console.session_store import SessionStore
 from api.limits import TokenBucket
 from api.principals import PrincipalStore
-
-blueprint = Blueprint(
-    "console",
-    __name__,
-    url_prefix="/console",
-    template_folder="templates",
-    static_folder="static",
-)
 
 
 def install(app: Flask, store: PrincipalStore) -> None:
     """Register the console on the app, on the principals' database (after api.auth)."""
-    from api.console.accounts import Accounts
-    from api.console.security import Throttle
-    from api.console.security import install as install_headers
-    from api.console.session_store import SessionStore
 
     clock = app.config.get("CONSOLE_CLOCK") or (lambda: datetime.now(UTC))
     hasher = app.config.get("CONSOLE_PASSWORD_HASHER") or PasswordHasher()
@@ -55,30 +46,5 @@ def install(app: Flask, store: PrincipalStore) -> None:
     app.add_url_rule("/", "console_root", lambda: redirect("/console/", code=303))
 
 
-@blueprint.context_processor
-def _globals() -> dict[str, object]:
-    from api.console.security import csrf_field
-
-    return {"csrf_field": csrf_field, "principal": g.get("principal")}
-
-
-@blueprint.before_request
-def _guard() -> Response | None:
-    from api.console.security import check_csrf
-
-    return check_csrf()
-
-
-@blueprint.after_request
-def _forget(response: Response) -> Response:
-    from api.console.sessions import forget_dead_cookie
-
-    return forget_dead_cookie(response)
-
-
-# The views: sign-in (auth), then the pages' modules when they are part of this tree.
-from api.console import signin  # noqa: E402, F401
-
-for _module in ("pages", "audit_pages"):
-    if importlib.util.find_spec(f"api.console.{_module}") is not None:
-        importlib.import_module(f"api.console.{_module}")
+VIEWS = (signin, pages, notes, replay, timeline_page, audit_pages)
+"""The modules whose routes the blueprint carries (imported for their registrations)."""

@@ -26,7 +26,7 @@ from flask import Response, jsonify, render_template, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api import pages, read_models
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.security import refusal
 from api.console.sessions import signed_in
 from api.context import actor, trustpath

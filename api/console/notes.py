@@ -21,8 +21,8 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from api.auth import spend_refusal
-from api.console import blueprint
-from api.console.pages import engagement_id, not_found, page, problem_page, reader
+from api.console.blueprint import blueprint
+from api.console.page_kit import engagement_id, not_found, page, problem_page, reader
 from api.console.sessions import signed_in
 from api.console.views_data import NotVisibleError, allowed, visible_engagement
 from domain.access import Parties, ResourceKind

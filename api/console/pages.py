@@ -18,80 +18,26 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g, render_template, request
+from flask import request
 from werkzeug.wrappers import Response
 
 from api import read_models
-from api.console import blueprint
+from api.console.blueprint import blueprint
+from api.console.page_kit import app_of, guarded_reading, page, reader
 from api.console.sessions import signed_in
 from api.console.views_data import (
-    NotVisibleError,
     Reading,
     allowed,
-    reading,
     sees_timeline,
     visible_engagement,
 )
 from domain.access import ResourceKind
-from domain.errors import EngagementNotFoundError
-from domain.values import Actor
 
 MAX_QUERY = 200
 """A search longer than this is refused in words (a title is far shorter)."""
 LISTED = 200
 """Engagements read for one list page (the rest: refine the search)."""
 PATH = ("presence", "confrontation", "commitment", "responsibility", "recognition")
-
-
-def reader() -> Actor:
-    actor: Actor = g.principal.actor
-    return actor
-
-
-def page(template: str, status: int = 200, **context: Any) -> Response:
-    html = render_template(f"console/{template}", **context)
-    return Response(html, status=status, mimetype="text/html")
-
-
-def problem_page(status: int, title: str, detail: str) -> Response:
-    """An error in words, never a stack trace (the same page as the sign-in's)."""
-    return page("error.html", status, title=title, detail=detail)
-
-
-def engagement_id(text: str) -> UUID | None:
-    """The engagement id of a URL, or None when it is not one (the page says so)."""
-    try:
-        return UUID(text) if len(text) <= 40 else None
-    except ValueError:
-        return None
-
-
-def not_found() -> Response:
-    return problem_page(404, "No such engagement", "There is no engagement you may see there.")
-
-
-def guarded_reading(text: str, chart: bool = True, **moment: int | None) -> Reading | Response:
-    """The reading of the engagement in the URL, or the error page that explains why not."""
-    from projections.asof import EngagementUnknownError
-    from projections.errors import PositionBeyondLogError
-
-    eid = engagement_id(text)
-    if eid is None:
-        return not_found()
-    try:
-        return reading(_app(), eid, reader(), chart=chart, **moment)
-    except (EngagementNotFoundError, NotVisibleError):
-        return not_found()  # the same answer for both: a stranger learns nothing
-    except PositionBeyondLogError:
-        return problem_page(422, "No such moment", "That position is beyond the history.")
-    except EngagementUnknownError:
-        return problem_page(422, "No such moment", "The engagement had not opened by then.")
-
-
-def _app() -> Any:
-    from api.context import trustpath
-
-    return trustpath()
 
 
 @blueprint.route("/engagements", methods=["GET"])
@@ -124,7 +70,7 @@ def _row(summary: dict[str, Any]) -> dict[str, Any]:
     from projections.status import get_status
 
     eid = UUID(summary["engagement_id"])
-    app = _app()
+    app = app_of()
     _, parties = visible_engagement(app, eid, reader())
     row = dict(summary)
     if allowed(reader(), parties, ResourceKind.ENGAGEMENT_RECORD):
@@ -149,7 +95,7 @@ def engagement(eid: str) -> Response:
 
 def _links(found: Reading) -> dict[str, Any]:
     """Which other pages of this engagement the person may open (the matrix decides)."""
-    app, who = _app(), reader()
+    app, who = app_of(), reader()
     _, parties = visible_engagement(app, found.engagement_id, who)
     return {
         "timeline_link": sees_timeline(who, parties),
@@ -177,6 +123,3 @@ def challenge_path(status: dict[str, Any]) -> list[dict[str, Any]]:
         waits = status.get("next_step", "") if state == "current" else ""
         steps.append({"name": name, "state": state, "sessions": per.get(name, 0), "waits": waits})
     return steps
-
-
-from api.console import notes, replay, timeline_page  # noqa: E402, F401

@@ -17,9 +17,9 @@ from typing import Any
 from flask import jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.chart import frame
-from api.console.pages import engagement_id, reader
+from api.console.page_kit import engagement_id, reader
 from api.console.sessions import signed_in
 from api.console.views_data import NotVisibleError, Reading, reading
 from domain.errors import EngagementNotFoundError

@@ -18,13 +18,14 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, g, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
+from api.console.cookies import PRESESSION_COOKIE, set_cookie
+from api.console.sessions import load_session
 from api.limits import TokenBucket
 
-PRESESSION_COOKIE = "trustpath_presession"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSP = (
@@ -45,8 +46,6 @@ def _token(key: str, purpose: bytes) -> str:
 
 def expected_token() -> str:
     """The token this request's forms carry: the session's, else the pre-session's."""
-    from api.console.sessions import load_session
-
     load_session()
     session_id = g.get("console_session_id")
     if session_id:
@@ -72,8 +71,6 @@ def check_csrf() -> Response | None:
     """Before every console POST: refuse one without this browser's token (403 page)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
-    from api.console.sessions import load_session
-
     if load_session() is None and request.endpoint == "console.sign_out":
         return None  # no live session to end (it expired): nothing a forger could do
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
@@ -107,14 +104,6 @@ def add_headers(response: BaseResponse) -> BaseResponse:
     if new:
         set_cookie(response, PRESESSION_COOKIE, new)
     return response
-
-
-def set_cookie(response: BaseResponse, name: str, value: str) -> None:
-    """HttpOnly, SameSite=Strict, path /console; Secure over TLS or when configured."""
-    secure = request.is_secure or bool(current_app.config.get("CONSOLE_SECURE_COOKIES"))
-    response.set_cookie(
-        name, value, httponly=True, samesite="Strict", path="/console", secure=secure
-    )
 
 
 class Throttle:

@@ -19,6 +19,7 @@ from flask import current_app, g, redirect, request
 from werkzeug.wrappers import Response
 
 from api import auth
+from api.console.cookies import PRESESSION_COOKIE, set_cookie
 from api.console.session_store import SessionStore
 from api.principals import Principal
 
@@ -63,8 +64,6 @@ def signed_in(view: View) -> View:
 
 def start(response: Response, principal: Principal) -> Response:
     """Open a session for `principal` and set its cookie on `response`."""
-    from api.console.security import PRESESSION_COOKIE, set_cookie
-
     if g.get("console_session_id"):  # signing in again: the previous session ends
         store().end(g.console_session_id)
     set_cookie(response, SESSION_COOKIE, store().open(principal))

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from api.console import blueprint
 from api.console.accounts import MAX_NAME, MAX_PASSWORD, Accounts, login_of
+from api.console.blueprint import blueprint
 from api.console.security import Throttle
 from api.console.sessions import end, load_session, signed_in, start
 from domain.errors import InvalidValueError

@@ -15,9 +15,9 @@ from __future__ import annotations
 from flask import request
 from werkzeug.wrappers import Response
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.chart import CHALLENGES, frame
-from api.console.pages import guarded_reading, page, problem_page
+from api.console.page_kit import guarded_reading, page, problem_page
 from api.console.sessions import signed_in
 
 
