@@ -94,10 +94,17 @@ def panels(
     timeline: dict[str, Any], names: dict[str, str], span: tuple[float, float]
 ) -> list[dict[str, Any]]:
     """One panel per (protagonist, toward whom) with lines per challenge and marks."""
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for a in timeline["assessments"]:  # one pass, one lookup each: runs on every replay step
+        key = (a["protagonist_id"], a["toward_id"], a["challenge"])
+        found = series.get(key)
+        if found is None:
+            series[key] = [a]
+        else:
+            found.append(a)
     pairs: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for a in timeline["assessments"]:  # one pass: this runs on every replay step
-        lines = pairs.setdefault((a["protagonist_id"], a["toward_id"]), {})
-        lines.setdefault(a["challenge"], []).append(a)
+    for (who, toward, challenge), found in series.items():
+        pairs.setdefault((who, toward), {})[challenge] = found
     return [
         _panel(who, toward, lines, timeline["milestones"], names, span)
         for (who, toward), lines in sorted(pairs.items())
