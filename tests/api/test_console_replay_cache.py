@@ -3,6 +3,7 @@ on SQLite and PostgreSQL, while checkpoints are thinned and extended by new even
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -122,3 +123,20 @@ def test_replay_rows_upto_keeps_the_rows_of_events_at_or_before_p_when_dated_in_
             assert rows.upto(last) == every
     assert [v["position"] for v in in_order.upto(2)] == [1, 2]
     assert [v["position"] for v in out_of_order.upto(3)] == [2, 3]
+
+
+def test_replay_cache_freezes_long_lived_objects_when_a_build_is_large(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = world.flask.extensions["trustpath.read_side"].engine
+    stored = len(engagement_notifications(world.app, engine, world.eid))
+    gc.unfreeze()
+    try:
+        monkeypatch.setattr(replay_cache, "SETTLE_AFTER", stored + 1)  # one event short
+        assert cache_of(world).extended(world.eid, 10**9).positions
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(replay_cache, "SETTLE_AFTER", stored)
+        assert cache_of(world).extended(world.eid, 10**9).positions
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the other tests' objects stay collectable
