@@ -56,6 +56,20 @@ def span_of(status: dict[str, Any] | None, timeline: dict[str, Any]) -> tuple[fl
     return start, max(end, start + 1.0)
 
 
+@lru_cache(maxsize=4)
+def _columns(span: tuple[float, float]) -> dict[str, int]:
+    """A line point's column per moment, on this time axis (filled as moments are drawn:
+    a replay draws the same moments on the same axis step after step)."""
+    return {}
+
+
+def _column(stamp: str, span: tuple[float, float]) -> int:
+    """The whole unit of width a line point at `stamp` falls in."""
+    start, end = span
+    share = min(max((_seconds(stamp) - start) / (end - start), 0.0), 1.0)
+    return round(LEFT + share * (WIDTH - LEFT - RIGHT))
+
+
 def x_of(stamp: str, span: tuple[float, float]) -> float:
     start, end = span
     share = (_seconds(stamp) - start) / (end - start)
@@ -66,14 +80,31 @@ def y_of(score: int) -> float:
     return round(TOP + (10 - score) / 10 * (HEIGHT - TOP - BOTTOM), 1)
 
 
+class _Heights(dict[int, float]):
+    """A line point's height per score (0 to 10 kept; any other computed when asked)."""
+
+    def __missing__(self, score: int) -> float:
+        return round(TOP + (10 - score) / 10 * PLOT_H, 1)
+
+
+_ROW_Y = _Heights({score: _Heights().__missing__(score) for score in range(11)})
+
+
 def panels(
     timeline: dict[str, Any], names: dict[str, str], span: tuple[float, float]
 ) -> list[dict[str, Any]]:
     """One panel per (protagonist, toward whom) with lines per challenge and marks."""
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for a in timeline["assessments"]:  # one pass, one lookup each: runs on every replay step
+        key = (a["protagonist_id"], a["toward_id"], a["challenge"])
+        found = series.get(key)
+        if found is None:
+            series[key] = [a]
+        else:
+            found.append(a)
     pairs: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for a in timeline["assessments"]:  # one pass: this runs on every replay step
-        lines = pairs.setdefault((a["protagonist_id"], a["toward_id"]), {})
-        lines.setdefault(a["challenge"], []).append(a)
+    for (who, toward, challenge), found in series.items():
+        pairs.setdefault((who, toward), {})[challenge] = found
     return [
         _panel(who, toward, lines, timeline["milestones"], names, span)
         for (who, toward), lines in sorted(pairs.items())
@@ -116,11 +147,13 @@ def _line(
     """One challenge's line: a point per assessment, at most one per unit of width (the
     last one there: more could not be seen), and the latest scores for the table."""
     points: dict[float, float] = {}
-    start, end = span
-    width = WIDTH - LEFT - RIGHT
-    for a in found:  # x_of and y_of inlined: this loop runs over every assessment
-        share = min(max((_seconds(a["occurred_at"]) - start) / (end - start), 0.0), 1.0)
-        points[round(LEFT + share * width)] = round(TOP + (10 - a["score"]) / 10 * PLOT_H, 1)
+    xs = _columns(span)
+    for a in found:  # this loop runs over every assessment: lookups only
+        stamp = a["occurred_at"]
+        x = xs.get(stamp)
+        if x is None:
+            x = xs[stamp] = _column(stamp, span)
+        points[x] = _ROW_Y[a["score"]]
     last_x = next(reversed(points))
     return {
         "challenge": challenge,

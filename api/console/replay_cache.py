@@ -26,6 +26,8 @@ and never kept: the checkpoints hold what the projections hold (no confidential 
 from __future__ import annotations
 
 import bisect
+import gc
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -54,6 +56,11 @@ MAX_CHECKPOINTS = 256
 MAX_ENGAGEMENTS = 8
 """Engagements kept (least recently used dropped): their checkpoints are small, their
 timeline rows about 1 kB per assessment or milestone."""
+SETTLE_AFTER = 256
+"""An extension by at least this many events is followed by one full collection and
+`gc.freeze()`: the process's long-lived objects (the cache's rows among them) leave the
+collector's generations, so that the oldest generation's collections, which otherwise walk
+them all during some later step (over 100 ms at 10,000 events), stay short."""
 ERASURE = ":ErasureExecuted"
 """After an erasure the engagement is replayed afresh: nothing computed before it stays."""
 
@@ -71,13 +78,21 @@ class Rows:
     filters them and builds nothing; callers never change them)."""
 
     values: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # the values' positions, same order
+    ordered: bool = True  # positions rise in the query's order: "up to p" is a prefix
 
     def add(self, found: list[dict[str, Any]]) -> None:
         if found:
             self.values += found
             self.values.sort(key=lambda v: (v["occurred_at"], v["position"]))  # the ORDER BY
+            self.positions = [v["position"] for v in self.values]
+            self.ordered = all(a < b for a, b in itertools.pairwise(self.positions))
 
     def upto(self, last: int) -> list[dict[str, Any]]:
+        """The rows of events at or before `last`: a bisection when events were stored in
+        time order (the usual case), else one pass (an event dated before an earlier one)."""
+        if self.ordered:
+            return self.values[: bisect.bisect_right(self.positions, last)]
         return [v for v in self.values if v["position"] <= last]
 
 
@@ -212,6 +227,9 @@ class ReplayCache:
                 fresh = notifications_after(self.app, self.engine, eid, 0, last)
             if fresh:
                 self._extend(replay, fresh)
+            if len(fresh) >= SETTLE_AFTER:
+                gc.collect()  # nothing unreachable is frozen (it would never be collected)
+                gc.freeze()
             return replay
 
     def _extend(self, replay: EngagementReplay, fresh: list[Notification]) -> None:

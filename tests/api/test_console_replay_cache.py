@@ -3,6 +3,7 @@ on SQLite and PostgreSQL, while checkpoints are thinned and extended by new even
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -105,3 +106,37 @@ def test_replay_cache_refuses_when_the_position_is_out_of_range(world: World) ->
         pass
     with pytest.raises(EngagementUnknownError), cache.as_of(UUID(int=7)):
         pass
+
+
+def test_replay_rows_upto_keeps_the_rows_of_events_at_or_before_p_when_dated_in_any_order() -> None:
+    def row(at: str, position: int) -> dict[str, Any]:
+        return {"occurred_at": at, "position": position}
+
+    in_order, out_of_order = replay_cache.Rows(), replay_cache.Rows()
+    in_order.add([row("2026-01-02", 2), row("2026-01-01", 1)])
+    in_order.add([row("2026-01-03", 5)])
+    out_of_order.add([row("2026-01-02", 2), row("2026-01-03", 3)])
+    out_of_order.add([row("2026-01-01", 7)])  # stored later, dated earlier
+    for rows in (in_order, out_of_order):
+        for last in range(9):
+            every = [v for v in rows.values if v["position"] <= last]
+            assert rows.upto(last) == every
+    assert [v["position"] for v in in_order.upto(2)] == [1, 2]
+    assert [v["position"] for v in out_of_order.upto(3)] == [2, 3]
+
+
+def test_replay_cache_freezes_long_lived_objects_when_a_build_is_large(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = world.flask.extensions["trustpath.read_side"].engine
+    stored = len(engagement_notifications(world.app, engine, world.eid))
+    gc.unfreeze()
+    try:
+        monkeypatch.setattr(replay_cache, "SETTLE_AFTER", stored + 1)  # one event short
+        assert cache_of(world).extended(world.eid, 10**9).positions
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(replay_cache, "SETTLE_AFTER", stored)
+        assert cache_of(world).extended(world.eid, 10**9).positions
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the other tests' objects stay collectable
