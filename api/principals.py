@@ -202,11 +202,11 @@ def _principal(row: Any) -> Principal:
         row["name"],
         row["role"],
         row["subject_id"],
-        _aware(row["created_at"]),
-        _aware(row["revoked_at"]) if row["revoked_at"] else None,
+        aware(row["created_at"]),
+        aware(row["revoked_at"]) if row["revoked_at"] else None,
     )
 
 
-def _aware(at: datetime) -> datetime:
+def aware(at: datetime) -> datetime:
     """SQLite gives back naive datetimes; every stored one is UTC."""
     return at if at.tzinfo else at.replace(tzinfo=UTC)

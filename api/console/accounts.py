@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.principals import Principal, _principal, hash_token, principals
+from api.principals import Principal, _principal, aware, hash_token, principals
 from domain.errors import InvalidValueError
 from projections.engine import schema_lock
 
@@ -178,7 +178,7 @@ class Accounts:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or _aware(row.expires_at) <= self.clock():
+        if row is None or aware(row.expires_at) <= self.clock():
             return None
         return _principal(row._mapping)
 
@@ -215,7 +215,3 @@ class Accounts:
                 .where(passwords.c.principal_id == principal_id)
                 .values(hash=self.hasher.hash(password))
             )
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

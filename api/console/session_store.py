@@ -15,11 +15,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select, update
 
-from api.principals import Principal, _principal, hash_token, principals
+from api.principals import Principal, _principal, aware, hash_token, principals
 from projections.engine import schema_lock
 
 SEEN_RESOLUTION = timedelta(seconds=60)
@@ -80,7 +80,7 @@ class SessionStore:
         if row is None:
             return None
         now = self.clock()
-        created, seen = _aware(row.s_created), _aware(row.seen_at)
+        created, seen = aware(row.s_created), aware(row.seen_at)
         if row.revoked_at is not None or now - seen > self.idle or now - created > self.absolute:
             self.end(session_id)
             return None
@@ -94,7 +94,3 @@ class SessionStore:
     def end(self, session_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.id_hash == hash_token(session_id)))
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

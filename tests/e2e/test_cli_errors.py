@@ -21,6 +21,7 @@ from domain.ciphers import MasterKey
 from domain.trustpath import Trustpath
 from ops.config import store_env
 from ops.demo import play
+from tests.support.served import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -71,12 +72,6 @@ def assert_one_clean_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("trustpath: "), lines[0]
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 WITH_THE_MASTER_KEY = [

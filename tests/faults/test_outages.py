@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.support.drills import Client, Deployment, Pg, free_port, until
+from tests.support.drills import Client, Deployment, Pg, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
@@ -23,6 +23,7 @@ from tests.support.fault_checks import (
     caught_up,
     settle,
 )
+from tests.support.served import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 HEALTH_HANG_S = 2.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.drills import Client, Deployment, free_port, until
+from tests.support.drills import Client, Deployment, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
@@ -13,6 +13,7 @@ from tests.support.fault_checks import (
     assert_projections_equal_a_rebuild,
     assert_stored_once,
 )
+from tests.support.served import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SERVERS, FOLLOWERS = 3, 2

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.drills import Client, Deployment, free_port, until
+from tests.support.drills import Client, Deployment, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
@@ -25,6 +25,7 @@ from tests.support.fault_checks import (
     assert_stored_once,
     settle,
 )
+from tests.support.served import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 KILLS = 3

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -24,6 +21,7 @@ from api.principals import PrincipalStore
 from domain.ciphers import MasterKey
 from ops.demo_people import DEMO_PEOPLE, DemoPerson
 from projections.ledger.checkpoints import Signer
+from tests.support.served import free_port, wait_ready
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -79,30 +77,6 @@ class Console:
         return self.log.read_text() if self.log else ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 180  # the demo is played first: slow on a busy machine
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"trustpath serve exited: {log.read_text()[-3000:]}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            conn.request("GET", "/health/ready")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.25)
-    raise RuntimeError(f"trustpath serve not ready: {log.read_text()[-3000:]}")
-
-
 def resolved_people(store_url: str) -> dict[str, DemoPerson]:
     """The demo people with their real subject ids (a protagonist's id is the run's)."""
     store = PrincipalStore.for_url(store_url)
@@ -135,7 +109,7 @@ def running_console(directory: Path, extra_env: dict[str, str] | None = None) ->
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        _wait_ready(process, port, log)
+        wait_ready(process, port, log, seconds=180)  # the demo is played first: slow when busy
         found = re.search(r"export EID=([0-9a-f-]{36})", log.read_text())
         if found is None:
             raise RuntimeError(f"no demo engagement in the output: {log.read_text()[-3000:]}")

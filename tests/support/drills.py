@@ -15,7 +15,6 @@ import contextlib
 import http.client
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,12 +38,6 @@ TRUSTPATH = str(Path(sys.executable).parent / "trustpath")
 
 def now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def until(condition: Callable[[], bool], seconds: float = 90.0, pause: float = 0.2) -> bool:

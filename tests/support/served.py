@@ -114,8 +114,9 @@ def prepare(env: dict[str, str]) -> tuple[DemoRun, dict[str, str]]:
     return demo, tokens
 
 
-def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
+def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path, seconds: float = 60) -> None:
+    """Until the server answers /health/ready with 200; its log's tail if it dies or never does."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
