@@ -23,9 +23,9 @@ from marshmallow import Schema, fields, missing, post_load
 from api.auth import principal
 from api.problems import Problem
 from domain.access import Decision, Resource, ResourceKind, decide
-from domain.application import Receipt
 from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from domain.values import Actor
 

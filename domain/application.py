@@ -23,19 +23,28 @@ still replays; both are explicit parameters of every command run.
 Concurrency: a stale save raises the library's IntegrityError; a command depends only on
 the engagement's current state, so it reloads and retries once, then reports
 `ConcurrentUpdateError`.
+
+The engagement a command loads: first the very object this process saved last, if it kept
+it (`domain.hot_engagements`: no read, no copy). It may be stale, so only a save is made on
+it (the store refuses a save on a stale version); a refusal, a replayed key or a version
+mismatch found on it, and a refused save, are decided again on the engagement loaded through
+the library's cache, which reads the events it missed (its fast-forward) and copies it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import CanMutateAggregate, CanSnapshotAggregate
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    PersistenceError,
+)
 
 from domain import errors
 from domain.adapters.keystore import SQLKeyStore
@@ -44,66 +53,14 @@ from domain.adapters.positions import position_of
 from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict
 from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
-from domain.fingerprints import NAMESPACE, Fingerprints
+from domain.events import DateAsISO
+from domain.fingerprints import NAMESPACE, Fingerprints, json_safe
+from domain.hot_engagements import HotEngagements
 from domain.keyring import Keyring
+from domain.runs import Clock, Guard, Receipt, Run, check_version, project_engagement
 from domain.state import Command
 from domain.values import Actor, check_texts
 from domain.vault import Vault
-
-Guard = Callable[[Engagement], None]
-"""Raises if the caller may not run commands on this engagement (the API's visibility check)."""
-Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a command returns: where the engagement and the log now stand."""
-
-    engagement_id: UUID
-    position: int
-    version: int
-    item_id: str = ""
-    replayed: bool = False
-
-
-def json_safe(value: Any) -> Any:
-    """A JSON-able copy of a command argument, for fingerprints."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    return value
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-def project_engagement(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's `project_aggregate`, its per-event check made against the library's
-    event classes instead of a runtime Protocol: an isinstance on a Protocol cost about a
-    tenth of a millisecond per command on Python 3.11 (the cache fast-forwards each one)."""
-    for event in events:
-        if not isinstance(event, CanMutateAggregate | CanSnapshotAggregate):
-            raise TypeError(f"{type(event).__name__} cannot mutate an aggregate")
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-def _check_version(engagement: Engagement, expected: int | None) -> None:
-    if expected is not None and engagement.version != expected:
-        raise errors.VersionMismatchError(
-            f"the engagement is at version {engagement.version}, not {expected}"
-        )
 
 
 class CommandSide(Application[UUID]):
@@ -127,6 +84,7 @@ class CommandSide(Application[UUID]):
         """Called with the position reached after every save (e.g. in-process projections)."""
         # the derivation root, not the current master key: a rotation changes no fingerprint
         self.fingerprints = Fingerprints(self.vault.derivation_root, self.vault)
+        self.hot = HotEngagements()
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """The library's; on PostgreSQL with its recorder bounded for outages."""
@@ -183,31 +141,69 @@ class CommandSide(Application[UUID]):
 
         `guard` runs on the engagement the command loaded, before its history is asked
         about the key; `expected_version` after the replay, retries included, so a command
-        never lands on a version the client did not see.
+        never lands on a version the client did not see. The engagement this process saved
+        last is tried first, for a save only (`domain.hot_engagements`).
         """
-        item_id, fingerprint_args, sealed = self._arguments(engagement_id, command)
+        item_id, args, sealed = self._arguments(engagement_id, command)
         seal, now = self.sealer(engagement_id), self.clock()
-        for attempt in (1, 2):
+        run = Run(actor, command, item_id, args, sealed, seal, now, expected_version, guard)
+        tries = 2
+        hot = self.hot.take(engagement_id)
+        if hot is not None:
+            outcome = self._run_hot(hot, run)
+            if isinstance(outcome, Receipt):
+                return outcome
+            if outcome:  # its save was refused: that was the first try, one retry is left
+                tries = 1
+        for attempt in range(tries, 0, -1):
             engagement = self.engagement(engagement_id)
-            if guard is not None:
-                guard(engagement)
-            fingerprint = self.fingerprints.for_command(
-                engagement, command.label, fingerprint_args, actor, command.key, sealed
-            )
-            cmd = Command(actor, command.occurred_at, now, command.key, fingerprint)
-            done = self._replay(engagement, cmd, item_id)
-            if done is not None:
-                return done
-            _check_version(engagement, expected_version)
-            command.run(engagement, cmd, seal, item_id)
+            decided = self._decide(engagement, run, replay=True)
+            if isinstance(decided, Receipt):
+                return decided
             try:
                 return self._save(engagement, item_id)
             except IntegrityError:
-                if attempt == 2:
+                if attempt == 1:
                     raise errors.ConcurrentUpdateError(
                         "the engagement changed while this command ran; retry"
                     ) from None
         raise AssertionError("unreachable")
+
+    def _run_hot(self, engagement: Engagement, run: Run) -> Receipt | bool:
+        """The command on the engagement as this process last saved it, which may be
+        stale: the receipt, or whether a save was tried and refused, when the engagement
+        as stored must decide (`domain.hot_engagements`)."""
+        try:
+            decided = self._decide(engagement, run, replay=False)
+        except PersistenceError:
+            raise  # the store failing is no decision: said once, not tried twice
+        except Exception:  # decided on what may be an old version: decided again
+            return False
+        if decided is None:
+            return False
+        try:
+            return self._save(engagement, run.item_id)
+        except IntegrityError:
+            self.hot.found_stale(engagement.id)
+            return True
+
+    def _decide(
+        self, engagement: Engagement, run: Run, *, replay: bool
+    ) -> Receipt | Command | None:
+        """Guard, key, version and rules: the receipt of a replay, None when the key was
+        seen but `replay` is off, or the command's `Command` once its event is pending."""
+        if run.guard is not None:
+            run.guard(engagement)
+        command = run.command
+        fingerprint = self.fingerprints.for_command(
+            engagement, command.label, run.args, run.actor, command.key, run.sealed
+        )
+        cmd = Command(run.actor, command.occurred_at, run.now, command.key, fingerprint)
+        if cmd.idempotency_key and cmd.idempotency_key in engagement.handled_commands:
+            return self._replay(engagement, cmd, run.item_id) if replay else None
+        check_version(engagement, run.expected)
+        command.run(engagement, cmd, run.seal, run.item_id)
+        return cmd
 
     def _arguments(
         self, engagement_id: UUID, command: EngagementCommand
@@ -289,7 +285,10 @@ class CommandSide(Application[UUID]):
         return Receipt(engagement.id, position, version, item_id, replayed=True)
 
     def _save(self, engagement: Engagement, item_id: str) -> Receipt:
-        return Receipt(engagement.id, self.save_and_notify(engagement), engagement.version, item_id)
+        """Save, then keep the saved engagement for the next command on it."""
+        position = self.save_and_notify(engagement)
+        self.hot.put(engagement)
+        return Receipt(engagement.id, position, engagement.version, item_id)
 
     def save_and_notify(self, *aggregates: Any) -> int:
         """Save atomically, tell the `on_saved` listeners, return the position reached."""

@@ -10,10 +10,11 @@ Subclasses implement `evolve`, which only changes state: it runs again on every 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Transcoding
 
 from domain.state import EngagementState
 
@@ -38,3 +39,16 @@ class EngagementEvent(Aggregate.Event):
 
     def evolve(self, engagement: EngagementState) -> None:
         """Change the engagement's state; nothing else."""
+
+
+class DateAsISO(Transcoding):
+    """How a date in an event is stored: its ISO text."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)

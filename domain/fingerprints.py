@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -35,6 +36,17 @@ from domain.vault import Vault
 NAMESPACE = uuid5(NAMESPACE_URL, "https://trustpath.example/ids")
 VERSION = "v2:"
 """Prefix of fingerprints made under the master key's secret (older ones have none)."""
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-able copy of a command argument, for fingerprints."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return value
 
 
 class Fingerprints:

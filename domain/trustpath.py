@@ -14,13 +14,14 @@ from uuid import UUID
 
 from domain import errors
 from domain.access import Decision, Parties, Resource, ResourceKind, decide
-from domain.application import CommandSide, Guard, Receipt
+from domain.application import CommandSide
 from domain.audit import AuditRecord, require_purpose
 from domain.ciphers import ERASED, Place, Sealed
 from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
 from domain.individual_space import intention_field, notes_field
 from domain.rules.parties import parties_of
+from domain.runs import Guard, Receipt
 from domain.values import Actor, Space
 
 SEALED_CACHE_SIZE = 4096

@@ -173,6 +173,12 @@ _NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
 )
 _UNSAFE = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
 """Control characters (Unicode Cc) but tab, LF and CR; surrogates (Cs); noncharacters."""
+_UNSAFE_BMP = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+"""The same for a text without astral characters, and over ten times faster on a long one:
+the astral noncharacters listed one by one make `re` test every character slowly."""
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
 
 
 def check_text(value: str, what: str) -> str:
@@ -185,7 +191,7 @@ def check_text(value: str, what: str) -> str:
         raise MalformedTextError(
             f"{what} is longer than {MAX_TEXT_LENGTH} characters", field=_field(what)
         )
-    found = _UNSAFE.search(value)
+    found = (_UNSAFE if _ASTRAL.search(value) else _UNSAFE_BMP).search(value)
     if found is not None:
         raise MalformedTextError(
             f"{what} holds U+{ord(found.group()):04X} at character {found.start()}: control "

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from uuid import UUID
 
-from domain.application import Receipt
 from domain.commands import (
     AssessTrust,
     AssignCoach,
@@ -33,6 +32,7 @@ from domain.commands import (
     ShareIntention,
     SignAgreement,
 )
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from domain.values import Actor
 

@@ -33,9 +33,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from eventsourcing.utils import get_topic
 
-from domain.application import DateAsISO
 from domain.audit import PRACTICE_WIDE, AccessDenied, ContentAccessed, DisclosureMade
 from domain.ciphers import SealedAsDict
+from domain.events import DateAsISO
 from domain.parties import ErasureExecuted
 from projections.ledger.checkpoints import Checkpoint
 from projections.ledger.leaves import hash_event

@@ -14,7 +14,6 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 
 from domain import errors
-from domain.application import Receipt
 from domain.ciphers import Place, Sealed
 from domain.commands import (
     AssessTrust,
@@ -23,6 +22,7 @@ from domain.commands import (
     RenegotiateCommitment,
     ResumeEngagement,
 )
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from tests.support.apps import replayed_from_events
 from tests.support.builders import ADMIN, COACH_A, EngagementBuilder, recorded

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import errors
-from domain.application import Receipt
 from domain.ciphers import MasterKey
 from domain.commands import (
     GiveConsent,
@@ -26,6 +25,7 @@ from domain.commands import (
     PauseEngagement,
     RenegotiateCommitment,
 )
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.support.apps import make_app

@@ -13,7 +13,6 @@ from uuid import uuid5
 import pytest
 
 from domain import errors
-from domain.application import Receipt
 from domain.ciphers import MasterKey
 from domain.commands import (
     AssessTrust,
@@ -24,6 +23,7 @@ from domain.commands import (
 )
 from domain.engagement import Engagement
 from domain.fingerprints import NAMESPACE
+from domain.runs import Receipt
 from domain.state import Command
 from domain.trustpath import Trustpath
 from domain.values import Policy

@@ -20,7 +20,6 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Receipt
 from domain.commands import (
     AssignCoach,
     DeclareIntention,
@@ -35,6 +34,7 @@ from domain.commands import (
 )
 from domain.engagement import Engagement
 from domain.errors import TrustpathError
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from domain.values import RELATIONAL_CHALLENGES, Actor, Policy
 

@@ -3,8 +3,8 @@ session for the builder's first protagonist, held by their coach."""
 
 from __future__ import annotations
 
-from domain.application import Receipt
 from domain.commands import HoldIndividualSession
+from domain.runs import Receipt
 from tests.support.builders import COACH_A, EngagementBuilder
 
 

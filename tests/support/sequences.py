@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
-from domain.application import Receipt
 from domain.commands import (
     AssessTrust,
     AssignCoach,
@@ -47,6 +46,7 @@ from domain.commands import (
     WithdrawConsent,
 )
 from domain.errors import TrustpathError
+from domain.runs import Receipt
 from domain.trustpath import Trustpath
 from domain.values import Actor
 from tests.support.builders import ADMIN, AUDITOR, SPONSOR, EngagementBuilder, recorded
