@@ -79,6 +79,10 @@ class HotEngagements:
             self._kept.clear()
             self._shared.clear()
 
+    def __contains__(self, engagement_id: object) -> bool:
+        with self._lock:
+            return engagement_id in self._kept
+
     def __len__(self) -> int:
         return len(self._kept)
 
