@@ -287,8 +287,9 @@ class CommandSide(Application[UUID]):
     def _save(self, engagement: Engagement, item_id: str) -> Receipt:
         """Save, then keep the saved engagement for the next command on it."""
         position = self.save_and_notify(engagement)
-        self.hot.put(engagement)
-        return Receipt(engagement.id, position, engagement.version, item_id)
+        receipt = Receipt(engagement.id, position, engagement.version, item_id)
+        self.hot.put(engagement)  # from here on, another thread may take it and change it
+        return receipt
 
     def save_and_notify(self, *aggregates: Any) -> int:
         """Save atomically, tell the `on_saved` listeners, return the position reached."""

@@ -11,8 +11,10 @@ starts and stops itself, it measures:
     bare           a minimal `eventsourcing` aggregate with one event carrying a similar
                    payload, saved with one event per save by a bare `Application` (saves/s)
     history        the same trustpath command on an engagement that already has 1,000 events
-    bare_load_save (for context) the bare aggregate loaded from the library's aggregate cache,
-                   changed and saved, as trustpath does per command
+    bare_load_save (for context) the bare aggregate loaded from the library's aggregate cache
+                   (a read of the events it missed, a copy), changed and saved: what
+                   trustpath does when it does not hold the engagement it saved last
+                   (`domain/hot_engagements.py`)
 
 and prints trustpath/bare (target >= 0.5) and 1,000-event/10-event (target >= 0.8).
 
