@@ -38,36 +38,30 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import (
-    EventStore,
-    IntegrityError,
-    JSONTranscoder,
-    PersistenceError,
-)
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import EventStore, IntegrityError, PersistenceError
 
 from domain import errors
 from domain.adapters.keystore import SQLKeyStore
 from domain.adapters.pgrecorder import snapshot_recorder
 from domain.adapters.positions import position_of
-from domain.ciphers import MasterKey, Place, Sealed, SealedAsDict
+from domain.ciphers import MasterKey, Place, Sealed
 from domain.commands import EngagementCommand, OpenEngagement
 from domain.engagement import Engagement
-from domain.events import DateAsISO
 from domain.fingerprints import NAMESPACE, Fingerprints, json_safe
 from domain.hot_engagements import HotEngagements
 from domain.keyring import Keyring
+from domain.library_hooks import LibraryHooks
 from domain.runs import Clock, Guard, Receipt, Run, check_version, project_engagement
 from domain.state import Command
 from domain.values import Actor, check_texts
 from domain.vault import Vault
 
 
-class CommandSide(Application[UUID]):
+class CommandSide(LibraryHooks):
     """Loading, saving, idempotency and retries shared by every command."""
 
     name = "trustpath"
-    snapshotting_intervals = {Engagement: 100}
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 
     def __init__(
@@ -92,27 +86,6 @@ class CommandSide(Application[UUID]):
         if recorder is None:
             return super().construct_snapshot_store()
         return self.factory.event_store(mapper=self.mapper, recorder=recorder)
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """The library's snapshots, taken from the engagement just saved when it stands at
-        the snapshot's version instead of reloaded from the store (up to a hundred events):
-        the same state, since an engagement changes only by its events."""
-        interval = self.snapshotting_intervals.get(Engagement)
-        if self.snapshots is None or not interval:
-            return
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            if not isinstance(aggregate, Engagement) or event.originator_version % interval:
-                continue
-            if aggregate.version == event.originator_version:
-                self.snapshots.put([Engagement.Snapshot.take(aggregate)])
-            else:  # an earlier event of a save of several: reloaded, the library's way
-                self.take_snapshot(event.originator_id, event.originator_version)
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(SealedAsDict())
-        transcoder.register(DateAsISO())
 
     def engagement(self, engagement_id: UUID) -> Engagement:
         try:
