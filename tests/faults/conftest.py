@@ -11,7 +11,6 @@ deployment  a fresh database on it, key files, an admin token; starts `trustpath
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.ciphers import MasterKey
 from ops import pgserver
-from projections.ledger.checkpoints import Signer
 from tests.support.drills import Deployment, Pg
+from tests.support.served import served_env
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +44,7 @@ def deployment(pg: Pg, tmp_path: Path) -> Iterator[Deployment]:
     """A fresh database on the module's server, with key files; processes stopped after."""
     name = f"fault_{uuid.uuid4().hex[:12]}"
     url = pgserver.create_database(pg.url, name)
-    key_file, ledger_key = tmp_path / "master.key", tmp_path / "ledger.key"
-    key_file.write_text(MasterKey.generate().as_text() + "\n")
-    ledger_key.write_bytes(Signer.generate().private_pem())
-    env = {
-        **os.environ,
-        "TRUSTPATH_DATABASE_URL": url,
-        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
-        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
-        "TRUSTPATH_RATE_LIMIT": "10000",
-    }
+    env = served_env(url, tmp_path)
     deployed = Deployment(tmp_path, url, env)
     try:
         yield deployed

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.drills import Answer, Client, Deployment, now, until
+from tests.support.drills import Client, Deployment, until
 from tests.support.fault_checks import (
     Load,
     assert_ledger_verifies,
@@ -29,7 +29,7 @@ from tests.support.fault_checks import (
     assert_stored_once,
     settle,
 )
-from tests.support.served import free_port
+from tests.support.served import Answer, free_port, now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 RATE = 20.0

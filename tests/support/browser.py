@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,10 +17,8 @@ from uuid import UUID
 from playwright.sync_api import Page
 
 from api.principals import PrincipalStore
-from domain.ciphers import MasterKey
 from ops.demo_people import DEMO_PEOPLE, DemoPerson
-from projections.ledger.checkpoints import Signer
-from tests.support.served import free_port, wait_ready
+from tests.support.served import free_port, served_env, stop_processes, wait_ready
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -90,19 +87,8 @@ def resolved_people(store_url: str) -> dict[str, DemoPerson]:
 @contextmanager
 def running_console(directory: Path, extra_env: dict[str, str] | None = None) -> Iterator[Console]:
     """`trustpath serve --demo` on a fresh SQLite file, stopped (SIGTERM) afterwards."""
-    key_file, ledger_key = directory / "master.key", directory / "ledger.key"
-    key_file.write_text(MasterKey.generate().as_text() + "\n")
-    ledger_key.write_bytes(Signer.generate().private_pem())
     store_url = f"sqlite:///{directory / 'trustpath.db'}"
-    env = {
-        **os.environ,
-        "TRUSTPATH_DATABASE_URL": store_url,
-        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
-        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
-        "TRUSTPATH_RATE_LIMIT": "10000",
-        "COLUMNS": "200",
-        **(extra_env or {}),
-    }
+    env = served_env(store_url, directory, {"COLUMNS": "200", **(extra_env or {})})
     port, log = free_port(), directory / "serve.log"
     command = [str(Path(sys.executable).parent / "trustpath"), "serve", "--demo"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", "2"]
@@ -116,13 +102,7 @@ def running_console(directory: Path, extra_env: dict[str, str] | None = None) ->
         people = resolved_people(store_url)
         yield Console(f"http://127.0.0.1:{port}", UUID(found.group(1)), store_url, people, log, env)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes(process)
 
 
 def sign_in(page: Page, console: Console, name: str, password: str | None = None) -> None:

@@ -12,15 +12,11 @@ until       a bounded poll (a bound, not a timing)
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +25,12 @@ import sqlalchemy as sa
 from api.principals import PrincipalStore
 from ops import pgserver
 from projections.engine import make_engine
+from tests.support.served import Answer, http_call, stop_processes
 
 HANG_S = 5.0
 """No answer within this is a hang (the API promises an answer, 503 at worst, well before)."""
 ROOT = Path(__file__).resolve().parents[2]
 TRUSTPATH = str(Path(sys.executable).parent / "trustpath")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def until(condition: Callable[[], bool], seconds: float = 90.0, pause: float = 0.2) -> bool:
@@ -52,13 +45,6 @@ def until(condition: Callable[[], bool], seconds: float = 90.0, pause: float = 0
 
 
 @dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
 class Client:
     port: int
     token: str = ""
@@ -70,21 +56,10 @@ class Client:
         sent = dict(headers or {})
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
-        data = None
-        if body is not None:
-            data, sent["Content-Type"] = json.dumps(body).encode(), "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HANG_S)
         try:
-            conn.request(method, path, body=data, headers=sent)
-            response = conn.getresponse()
-            raw = response.read()
-            kind = response.getheader("Content-Type", "")
-            parsed = json.loads(raw) if "json" in kind and raw else raw
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, parsed)
+            return http_call(self.port, method, path, body=body, headers=sent, timeout=HANG_S)
         except TimeoutError:
             raise TimeoutError(f"{method} {path}: no answer within {HANG_S} s") from None
-        finally:
-            conn.close()
 
 
 @dataclass
@@ -150,12 +125,4 @@ class Deployment:
             engine.dispose()
 
     def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(*self.processes)

@@ -26,7 +26,8 @@ from projections.rebuild import rebuild
 from projections.status import get_status, list_engagements
 from projections.timeline import get_timeline
 from projections.wiring import attach
-from tests.support.drills import TRUSTPATH, Answer, Client, Deployment, now, until
+from tests.support.drills import TRUSTPATH, Client, Deployment, until
+from tests.support.served import Answer, now
 
 VIEWS = ("status", "commitment_ledger", "timeline")
 

@@ -3,6 +3,9 @@ with the demo engagement played and one token per role.
 
 running_server   starts it and stops it (SIGTERM) around the `with` block
 Server.call      a tiny stdlib client (http.client): call(method, path, token, body, headers)
+http_call        the same request without a server's tokens (the fault drills' client)
+served_env       a `trustpath` process's environment, with new key files
+stop_processes   SIGTERM, wait, and kill what does not exit
 """
 
 from __future__ import annotations
@@ -68,20 +71,65 @@ class Server:
         sent = dict(headers or {})
         if who:
             sent["Authorization"] = f"Bearer {self.tokens[who]}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            sent["Content-Type"] = "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        return http_call(self.port, method, path, body=body, headers=sent)
+
+
+def http_call(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Answer:
+    """One request to 127.0.0.1:`port`, a JSON body sent and a JSON answer parsed."""
+    sent = dict(headers or {})
+    data = None
+    if body is not None:
+        data, sent["Content-Type"] = json.dumps(body).encode(), "application/json"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=sent)
+        response = conn.getresponse()
+        raw = response.read()
+        content_type = response.getheader("Content-Type", "")
+        parsed = json.loads(raw) if "json" in content_type and raw else raw
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, parsed)
+    finally:
+        conn.close()
+
+
+def served_env(
+    database_url: str, directory: Path, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a `trustpath` process on `database_url`: new master and ledger key
+    files written in `directory` (`master.key`, `ledger.key`), a rate limit no test reaches."""
+    key_file, ledger_key = directory / "master.key", directory / "ledger.key"
+    key_file.write_text(MasterKey.generate().as_text() + "\n")
+    ledger_key.write_bytes(Signer.generate().private_pem())
+    return {
+        **os.environ,
+        "TRUSTPATH_DATABASE_URL": database_url,
+        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
+        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
+        "TRUSTPATH_RATE_LIMIT": "10000",
+        **(extra_env or {}),
+    }
+
+
+def stop_processes(*processes: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """SIGTERM to each process still running, then wait for each; kill one that outlasts
+    `seconds`."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
         try:
-            conn.request(method, path, body=data, headers=sent)
-            response = conn.getresponse()
-            raw = response.read()
-            content_type = response.getheader("Content-Type", "")
-            parsed = json.loads(raw) if "json" in content_type and raw else raw
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, parsed)
-        finally:
-            conn.close()
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:
@@ -140,18 +188,7 @@ def running_server(
     """`trustpath serve` (2 workers) on a fresh database with the demo and tokens."""
     name = f"e2e_{uuid.uuid4().hex[:12]}"
     url = pgserver.create_database(pg_server_url, name)
-    key_file = directory / "master.key"
-    key_file.write_text(MasterKey.generate().as_text() + "\n")
-    ledger_key = directory / "ledger.key"
-    ledger_key.write_bytes(Signer.generate().private_pem())
-    env = {
-        **os.environ,
-        "TRUSTPATH_DATABASE_URL": url,
-        "TRUSTPATH_MASTER_KEY_FILE": str(key_file),
-        "TRUSTPATH_LEDGER_KEY_FILE": str(ledger_key),
-        "TRUSTPATH_RATE_LIMIT": "10000",
-        **(extra_env or {}),
-    }
+    env = served_env(url, directory, extra_env)
     demo, tokens = prepare(env)
     port = free_port()
     log = directory / "gunicorn.log"
@@ -175,13 +212,7 @@ def running_server(
         )
     try:
         wait_ready(process, port, log)
-        yield Server(port, url, demo, tokens, process, ledger_key)
+        yield Server(port, url, demo, tokens, process, directory / "ledger.key")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes(process)
         pgserver.drop_database(pg_server_url, name)
